@@ -1,0 +1,162 @@
+"""Naming filters and answer checks used by ``copier.yml``.
+
+Validators in ``copier.yml`` stay one line long: each calls a filter here that
+returns an empty string for a good answer, or a message that says what to type
+instead.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+import unicodedata
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+
+# Import names a rendered project depends on, or that its tools treat as special.
+# A package of the same name would shadow them.
+RESERVED_PACKAGE_NAMES = frozenset(
+    {
+        "aiosqlite",
+        "alembic",
+        "anyio",
+        "app_tests",
+        "argon2",
+        "arq",
+        "asyncpg",
+        "celery",
+        "click",
+        "email_validator",
+        "fastapi",
+        "flask",
+        "httptools",
+        "httpx",
+        "jwt",
+        "limits",
+        "migrations",
+        "mypy",
+        "psycopg",
+        "pydantic",
+        "pydantic_settings",
+        "pytest",
+        "redis",
+        "ruff",
+        "schemathesis",
+        "sqlalchemy",
+        "src",
+        "starlette",
+        "structlog",
+        "test",
+        "tests",
+        "typer",
+        "uvicorn",
+        "uvloop",
+        "werkzeug",
+    }
+)
+
+_SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def slugify(value: str) -> str:
+    """Turn free text into a kebab-case slug: ``"My Shop API"`` -> ``"my-shop-api"``."""
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(words)
+
+
+def package_name(slug: str) -> str:
+    """Turn a slug into an import name: ``"my-shop-api"`` -> ``"my_shop_api"``."""
+    return slug.replace("-", "_")
+
+
+def quoted(value: str) -> str:
+    """Quote text as a double-quoted string literal valid in Python, TOML and YAML."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def project_name_error(value: str) -> str:
+    """Explain what is wrong with a project name, or return ``""``."""
+    if not value.strip():
+        return 'Type a name for the project, for example "Billing Service".'
+    if not slugify(value):
+        return 'Use at least one ASCII letter or digit in the name, for example "Billing Service".'
+    if not slugify(value)[0].isalpha():
+        return 'Start the name with a letter, for example "Billing Service".'
+    return ""
+
+
+def slug_error(value: str) -> str:
+    """Explain what is wrong with a project slug, or return ``""``."""
+    if _SLUG_PATTERN.match(value):
+        return ""
+    suggestion = slugify(value) or "billing-service"
+    if not suggestion[0].isalpha():
+        suggestion = "billing-service"
+    return (
+        "Use lowercase letters, digits and single hyphens, starting with a letter, "
+        f'for example "{suggestion}".'
+    )
+
+
+def package_name_error(value: str) -> str:
+    """Explain what is wrong with a Python package name, or return ``""``."""
+    suggestion = "billing_service"
+    if not value.isidentifier() or not value.isascii() or value != value.lower():
+        return (
+            "Use lowercase ASCII letters, digits and underscores, starting with a letter, "
+            f'for example "{suggestion}".'
+        )
+    if value.startswith("_"):
+        return f'Start the package name with a letter, for example "{suggestion}".'
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        return f'"{value}" is a Python keyword. Choose another name, for example "{value}_service".'
+    if value in sys.stdlib_module_names:
+        return (
+            f'"{value}" would shadow the standard library module of the same name. '
+            f'Choose another name, for example "{value}_service".'
+        )
+    if value in RESERVED_PACKAGE_NAMES:
+        return (
+            f'"{value}" would shadow a package the project depends on or a folder it uses. '
+            f'Choose another name, for example "{value}_service".'
+        )
+    return ""
+
+
+def email_error(value: str) -> str:
+    """Explain what is wrong with an email address, or return ``""``."""
+    if _EMAIL_PATTERN.match(value.strip()):
+        return ""
+    return 'Type an email address such as "jane@example.com".'
+
+
+def default_python_version() -> str:
+    """The running interpreter's version when it is supported, else the newest supported one.
+
+    Copier runs on the machine that will run the project, so this default makes the
+    first render work where it is made.
+    """
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return running if running in SUPPORTED_PYTHON_VERSIONS else SUPPORTED_PYTHON_VERSIONS[-1]
+
+
+class NamingExtension(Extension):
+    """Register the naming filters and globals with Copier's Jinja environment."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["slugify"] = slugify
+        environment.filters["package_name"] = package_name
+        environment.filters["quoted"] = quoted
+        environment.filters["project_name_error"] = project_name_error
+        environment.filters["slug_error"] = slug_error
+        environment.filters["package_name_error"] = package_name_error
+        environment.filters["email_error"] = email_error
+        environment.globals["default_python_version"] = default_python_version

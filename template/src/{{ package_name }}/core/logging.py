@@ -1,0 +1,61 @@
+"""structlog set-up: JSON lines in production, readable console output in development.
+
+The standard library's loggers (uvicorn, SQLAlchemy, Alembic) go through the same
+processors, so every line has the same shape and carries the request id.
+"""
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import structlog
+from structlog.types import Processor
+
+
+def configure_logging(*, level: str, json_logs: bool) -> None:
+    """Route structlog and the standard library's logging to one stream in one format."""
+    shared: Sequence[Processor] = (
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    )
+    renderer: Processor
+    if json_logs:
+        renderer = structlog.processors.JSONRenderer()
+        exception_formatter: Sequence[Processor] = (structlog.processors.dict_tracebacks,)
+    else:
+        renderer = structlog.dev.ConsoleRenderer()
+        exception_formatter = ()
+
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *exception_formatter,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # uvicorn's own handlers would print a second, differently shaped line.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers = []
+        uvicorn_logger.propagate = True
+    # The request middleware logs each request once as `http_request`.
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,1 @@
+"""Domain models (ORM) and the pydantic schemas of requests and responses."""

@@ -1,0 +1,1 @@
+"""Business logic. Services take plain arguments and never import a web framework."""
