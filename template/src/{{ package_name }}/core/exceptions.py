@@ -55,7 +55,7 @@ class NotFoundError(AppError):
 class MethodNotAllowedError(AppError):
     status_code = 405
     code = "METHOD_NOT_ALLOWED"
-    default_message = "This method is not allowed here. Check the Allow header for the ones that are."
+    default_message = "This method is not allowed here. The Allow header lists the ones that are."
 
 
 class ConflictError(AppError):
@@ -110,6 +110,6 @@ def error_for_status(status_code: int) -> AppError:
     error_class = _ERRORS_BY_STATUS.get(status_code)
     if error_class is not None:
         return error_class()
-    if 400 <= status_code < 500:  # noqa: PLR2004 - the client error range
+    if 400 <= status_code < 500:
         return InvalidInputError()
     return AppError()

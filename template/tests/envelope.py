@@ -1,0 +1,46 @@
+"""Checks of the response envelope, applied to every response the test client receives."""
+
+from typing import Any
+
+import httpx
+
+SUCCESS_KEYS = {"status", "status_code", "message", "data"}
+FAILURE_KEYS = {"status", "status_code", "message", "error_code", "errors"}
+
+
+def assert_success_envelope(body: dict[str, Any], status_code: int) -> None:
+    assert set(body) - {"meta"} == SUCCESS_KEYS, body
+    assert body["status"] == "success"
+    assert body["status_code"] == status_code
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert isinstance(body["data"], dict), "data is always an object"
+    if "meta" in body:
+        assert set(body["meta"]) == {"page", "per_page", "total"}
+        assert isinstance(body["data"]["items"], list)
+
+
+def assert_failure_envelope(body: dict[str, Any], status_code: int) -> None:
+    assert set(body) == FAILURE_KEYS, body
+    assert body["status"] == "failure"
+    assert body["status_code"] == status_code
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert body["error_code"].isupper()
+    assert isinstance(body["errors"], dict | list)
+
+
+async def check_envelope(response: httpx.Response) -> None:
+    """The envelope every response must have; 204 and the docs page have no JSON body."""
+    await response.aread()
+    if response.status_code == 204:
+        assert response.content == b""
+        return
+    if response.request.url.path in {"/openapi.json", "/docs"}:
+        return
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    if response.is_success:
+        assert_success_envelope(body, response.status_code)
+    else:
+        assert_failure_envelope(body, response.status_code)
