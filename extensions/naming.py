@@ -60,6 +60,9 @@ RESERVED_PACKAGE_NAMES = frozenset(
     }
 )
 
+# Longer names push the rendered imports past the line length the formatter keeps.
+MAX_NAME_LENGTH = 40
+
 _SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -77,8 +80,19 @@ def package_name(slug: str) -> str:
 
 
 def quoted(value: str) -> str:
-    """Quote text as a double-quoted string literal valid in Python, TOML and YAML."""
+    """Quote text as a double-quoted string valid in TOML and YAML."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def python_string(value: str) -> str:
+    """Quote text as a Python string literal, with the quotes ``ruff format`` would choose.
+
+    ruff prefers double quotes unless the text holds more double than single quotes.
+    """
+    quote = "'" if value.count('"') > value.count("'") else '"'
+    escaped = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f"{quote}{escaped}{quote}"
 
 
 def project_name_error(value: str) -> str:
@@ -94,6 +108,8 @@ def project_name_error(value: str) -> str:
 
 def slug_error(value: str) -> str:
     """Explain what is wrong with a project slug, or return ``""``."""
+    if len(value) > MAX_NAME_LENGTH:
+        return f'Use at most {MAX_NAME_LENGTH} characters, for example "{value[:20].strip("-")}".'
     if _SLUG_PATTERN.match(value):
         return ""
     suggestion = slugify(value) or "billing-service"
@@ -115,6 +131,8 @@ def package_name_error(value: str) -> str:
         )
     if value.startswith("_"):
         return f'Start the package name with a letter, for example "{suggestion}".'
+    if len(value) > MAX_NAME_LENGTH:
+        return f'Use at most {MAX_NAME_LENGTH} characters, for example "{value[:20].strip("_")}".'
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
         return f'"{value}" is a Python keyword. Choose another name, for example "{value}_service".'
     if value in sys.stdlib_module_names:
@@ -155,6 +173,7 @@ class NamingExtension(Extension):
         environment.filters["slugify"] = slugify
         environment.filters["package_name"] = package_name
         environment.filters["quoted"] = quoted
+        environment.filters["python_string"] = python_string
         environment.filters["project_name_error"] = project_name_error
         environment.filters["slug_error"] = slug_error
         environment.filters["package_name_error"] = package_name_error

@@ -25,7 +25,7 @@ def configure_logging(*, level: str, json_logs: bool) -> None:
         renderer = structlog.processors.JSONRenderer()
         exception_formatter: Sequence[Processor] = (structlog.processors.dict_tracebacks,)
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
         exception_formatter = ()
 
     structlog.configure(

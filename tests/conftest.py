@@ -1,0 +1,90 @@
+"""Renders shared by the suite: each variant is rendered (and synced) once per worker."""
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_copie.plugin import Copie
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+
+# Answers unlike the defaults in every way that could break a render: the longest package name
+# (line lengths), quotes and non-ASCII in free text (string escaping).
+CUSTOM_ANSWERS: dict[str, Any] = {
+    "project_name": "Acme Inventory & Orders",
+    "project_slug": "northwind-inventory-and-order-management",
+    "package_name": "northwind_inventory_and_order_management",
+    "description": 'Tracks "stock" & orders; it\'s fast.',
+    "author_name": "Zoë O'Brien",
+    "author_email": "zoe.obrien@example.org",
+}
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "custom": CUSTOM_ANSWERS,
+}
+
+
+def variant_params() -> list[Any]:
+    """One parameter per variant, grouped so that one worker renders and syncs each once."""
+    return [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in VARIANTS]
+
+
+def tool_env() -> dict[str, str]:
+    """The environment for a rendered project's tools, free of this suite's own venv and pytest."""
+    hidden = ("VIRTUAL_ENV", "PYTEST_", "UV_RUN_RECURSION_DEPTH")
+    return {key: value for key, value in os.environ.items() if not key.startswith(hidden)}
+
+
+def run_tool(
+    project: Path, *command: str, timeout: float = 900, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one command in a rendered project and fail with its output when it fails."""
+    result = subprocess.run(
+        command,
+        cwd=project,
+        env=dict(env or tool_env()),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"`{' '.join(command)}` exited with {result.returncode} in {project}\n"
+        f"--- stdout ---\n{result.stdout[-20000:]}\n--- stderr ---\n{result.stderr[-20000:]}"
+    )
+    return result
+
+
+Render = Callable[[str], Path]
+
+
+def copy_variant(copie: Copie, variant: str) -> Path:
+    result = copie.copy(extra_answers=VARIANTS[variant])
+    assert result.exception is None, result.exception
+    assert result.project_dir is not None
+    return result.project_dir
+
+
+@pytest.fixture(scope="session")
+def render(copie_session: Copie) -> Render:
+    """Render a variant by name, once per worker; its files stay as rendered."""
+    renders: dict[str, Path] = {}
+
+    def _render(variant: str) -> Path:
+        if variant not in renders:
+            renders[variant] = copy_variant(copie_session, variant)
+        return renders[variant]
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def project(request: pytest.FixtureRequest, copie_session: Copie) -> Path:
+    """A variant rendered apart and synced by uv, for running its tools (parametrize indirectly)."""
+    path = copy_variant(copie_session, request.param)
+    run_tool(path, "uv", "sync")
+    return path

@@ -1,0 +1,141 @@
+"""Bad answers are refused with a message that says what to type, and nothing is written."""
+
+import ast
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from copier import run_copy
+
+from extensions import naming
+from tests.conftest import TEMPLATE_ROOT, tool_env
+
+BAD_ANSWERS = [
+    ({"project_name": ""}, "project_name", 'Type a name for the project, for example "Billing'),
+    ({"project_name": "   "}, "project_name", "Type a name for the project"),
+    ({"project_name": "123 Go"}, "project_name", "Start the name with a letter"),
+    ({"project_slug": "My Service"}, "project_slug", 'for example "my-service"'),
+    ({"project_slug": "my--service"}, "project_slug", "single hyphens"),
+    ({"package_name": "class"}, "package_name", '"class" is a Python keyword'),
+    ({"package_name": "typing"}, "package_name", "would shadow the standard library"),
+    ({"package_name": "json"}, "package_name", "would shadow the standard library"),
+    ({"package_name": "fastapi"}, "package_name", "would shadow a package the project depends"),
+    ({"package_name": "test"}, "package_name", "would shadow"),
+    ({"package_name": "my-service"}, "package_name", "Use lowercase ASCII letters, digits"),
+    ({"package_name": "_private"}, "package_name", "Start the package name with a letter"),
+    ({"package_name": "a" * 41}, "package_name", "Use at most 40 characters"),
+    ({"project_slug": "a" * 41}, "project_slug", "Use at most 40 characters"),
+    ({"author_email": "not-an-email"}, "author_email", "Type an email address such as"),
+    ({"author_email": "a@b"}, "author_email", "Type an email address"),
+    ({"author_name": " "}, "author_name", "Type a person or team name"),
+    ({"description": ""}, "description", "Type one sentence"),
+    ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
+    ({"python_version": "3.14"}, "python_version", "is not in ['3.11', '3.12', '3.13']"),
+    ({"framework": "django"}, "framework", "'django' is not in ['fastapi']"),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "question", "message"),
+    BAD_ANSWERS,
+    ids=[f"{question}={next(iter(answers.values()))!r}" for answers, question, _ in BAD_ANSWERS],
+)
+def test_bad_answer_is_refused_and_nothing_is_written(
+    tmp_path: Path, answers: dict[str, Any], question: str, message: str
+) -> None:
+    destination = tmp_path / "service"
+
+    with pytest.raises(ValueError, match=question) as refused:
+        run_copy(
+            str(TEMPLATE_ROOT),
+            destination,
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+
+    assert message in str(refused.value)
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+def test_the_command_line_shows_the_message_and_fails(tmp_path: Path) -> None:
+    destination = tmp_path / "service"
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref=HEAD",
+            "--data",
+            "package_name=import",
+            str(TEMPLATE_ROOT),
+            str(destination),
+        ],
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert '"import" is a Python keyword. Choose another name' in result.stderr
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+def test_python_choices_match_the_extension() -> None:
+    questions = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+
+    assert questions["python_version"]["choices"] == list(naming.SUPPORTED_PYTHON_VERSIONS)
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("My Service", "my-service"),
+        ("  Acme   Inventory & Orders!", "acme-inventory-orders"),
+        ("Zoë's Café API", "zoe-s-cafe-api"),
+        ("HTTP2 Gateway", "http2-gateway"),
+    ],
+)
+def test_slugify(text: str, slug: str) -> None:
+    assert naming.slugify(text) == slug
+    assert naming.slug_error(slug) == ""
+    assert naming.package_name_error(naming.package_name(slug)) == ""
+
+
+def test_default_python_version_is_the_running_one_when_supported() -> None:
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    expected = running if running in naming.SUPPORTED_PYTHON_VERSIONS else "3.13"
+
+    assert naming.default_python_version() == expected
+
+
+FREE_TEXTS = ['Tracks "stock" & orders; it\'s fast.', "Zoë's \\ API", 'say "hi"', "tab\there"]
+
+
+@pytest.mark.parametrize("text", FREE_TEXTS)
+def test_quoted_text_is_valid_toml_and_yaml(text: str) -> None:
+    literal = naming.quoted(text)
+
+    assert tomllib.loads(f"value = {literal}")["value"] == text
+    assert yaml.safe_load(f"value: {literal}")["value"] == text
+
+
+@pytest.mark.parametrize("text", FREE_TEXTS)
+def test_python_string_round_trips_with_ruffs_quotes(text: str) -> None:
+    literal = naming.python_string(text)
+
+    assert ast.literal_eval(literal) == text
+    expected_quote = "'" if text.count('"') > text.count("'") else '"'
+    assert literal[0] == literal[-1] == expected_quote

@@ -1,0 +1,109 @@
+"""The README's quickstart works: migrate, serve, and the service answers in the envelope."""
+
+import json
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_tool, tool_env
+
+pytestmark = [
+    pytest.mark.rendered,
+    pytest.mark.parametrize(
+        "project",
+        [pytest.param("default", marks=pytest.mark.xdist_group("default"))],
+        indirect=True,
+    ),
+]
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get(url: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Status, headers and JSON body of a GET, whatever the status."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+            return response.status, dict(response.headers), json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.load(error)
+
+
+@pytest.fixture
+def service(project: Path, tmp_path: Path) -> Iterator[str]:
+    """The rendered service, migrated and served as the README says, on a free port."""
+    env = {**tool_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'quickstart.db'}"}
+    run_tool(project, "uv", "run", "my-service", "db", "upgrade", env=env)
+    port = free_port()
+    server = subprocess.Popen(
+        ["uv", "run", "my-service", "serve", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base_url}/api/v1/health", server)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def wait_until_up(url: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            _, errors = server.communicate(timeout=5)
+            pytest.fail(f"the service exited with {server.returncode}:\n{errors}")
+        try:
+            get(url)
+        except (ConnectionError, urllib.error.URLError):
+            time.sleep(0.2)
+        else:
+            return
+    pytest.fail(f"the service did not answer within {STARTUP_SECONDS} s")
+
+
+def test_health_answers_with_the_success_envelope(service: str) -> None:
+    status, headers, body = get(f"{service}/api/v1/health")
+
+    assert status == 200
+    assert body == {
+        "status": "success",
+        "status_code": 200,
+        "message": "Service is healthy",
+        "data": {"status": "ok", "version": "0.1.0", "database": "ok"},
+    }
+    assert headers["x-request-id"]
+
+
+def test_unknown_route_answers_with_the_failure_envelope(service: str) -> None:
+    status, _, body = get(f"{service}/nope")
+
+    assert status == 404
+    assert body == {
+        "status": "failure",
+        "status_code": 404,
+        "message": "The requested resource was not found.",
+        "error_code": "NOT_FOUND",
+        "errors": {},
+    }
