@@ -1,4 +1,4 @@
-"""The README's quickstart works: migrate, serve, and the service answers in the envelope."""
+"""The README's quickstart, followed in an empty folder: render, migrate, serve, ask."""
 
 import json
 import socket
@@ -12,16 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_tool, tool_env
+from tests.conftest import TEMPLATE_ROOT, run_tool, tool_env
 
-pytestmark = [
-    pytest.mark.rendered,
-    pytest.mark.parametrize(
-        "project",
-        [pytest.param("default", marks=pytest.mark.xdist_group("default"))],
-        indirect=True,
-    ),
-]
+pytestmark = [pytest.mark.rendered, pytest.mark.xdist_group("quickstart")]
 STARTUP_SECONDS = 60
 
 
@@ -41,23 +34,31 @@ def get(url: str) -> tuple[int, dict[str, str], dict[str, Any]]:
         return error.code, dict(error.headers), json.load(error)
 
 
-@pytest.fixture
-def service(project: Path, tmp_path: Path) -> Iterator[str]:
-    """The rendered service, migrated and served as the README says, on a free port."""
-    env = {**tool_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'quickstart.db'}"}
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The README's commands, word for word but for the answers Copier would prompt for."""
+    folder = tmp_path_factory.mktemp("quickstart")
+    run_tool(
+        folder,
+        *("uvx", "--with", "copier-template-extensions", "copier", "copy", "--trust"),
+        *("--defaults", "--vcs-ref=HEAD", str(TEMPLATE_ROOT), "my-service"),
+    )
+    project = folder / "my-service"
+    env = {**tool_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{project / 'quickstart.db'}"}
     run_tool(project, "uv", "run", "my-service", "db", "upgrade", env=env)
     port = free_port()
-    server = subprocess.Popen(
-        ["uv", "run", "my-service", "serve", "--port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = folder / "server.log"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            ["uv", "run", "my-service", "serve", "--port", str(port)],
+            cwd=project,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{base_url}/api/v1/health", server)
+        wait_until_up(f"{base_url}/api/v1/health", server, log)
         yield base_url
     finally:
         server.terminate()
@@ -68,19 +69,18 @@ def service(project: Path, tmp_path: Path) -> Iterator[str]:
             server.wait(timeout=10)
 
 
-def wait_until_up(url: str, server: subprocess.Popen[str]) -> None:
+def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            _, errors = server.communicate(timeout=5)
-            pytest.fail(f"the service exited with {server.returncode}:\n{errors}")
+            pytest.fail(f"the service exited with {server.returncode}:\n{log.read_text()}")
         try:
             get(url)
         except (ConnectionError, urllib.error.URLError):
             time.sleep(0.2)
         else:
             return
-    pytest.fail(f"the service did not answer within {STARTUP_SECONDS} s")
+    pytest.fail(f"the service did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
 def test_health_answers_with_the_success_envelope(service: str) -> None:
