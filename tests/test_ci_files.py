@@ -1,0 +1,154 @@
+"""The `ci` answer renders one CI service's files, and every CI file is valid for its tool.
+
+The validators run offline: actionlint and shellcheck ship their binaries in their wheels,
+check-jsonschema carries the GitLab CI, GitHub workflow, Dependabot and Renovate schemas, and
+`pre-commit validate-config` reads the file only.
+"""
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pytest_copie.plugin import Copie
+
+from tests.conftest import run_tool
+
+pytestmark = pytest.mark.xdist_group("ci")
+
+TOOLS = Path(sys.executable).parent
+CI_FILES = {
+    "github": {".github/workflows/ci.yml", ".github/dependabot.yml"},
+    "gitlab": {".gitlab-ci.yml", "renovate.json"},
+    "none": set(),
+}
+ALWAYS = {".pre-commit-config.yaml", ".editorconfig"}
+# The builtin schema of check-jsonschema that each CI file must satisfy.
+SCHEMAS = {
+    ".github/workflows/ci.yml": "vendor.github-workflows",
+    ".github/dependabot.yml": "vendor.dependabot",
+    ".gitlab-ci.yml": "vendor.gitlab-ci",
+    "renovate.json": "vendor.renovate",
+}
+PRE_COMMIT_HOOKS = {
+    "trailing-whitespace",
+    "end-of-file-fixer",
+    "check-yaml",
+    "check-toml",
+    "check-added-large-files",
+    "check-merge-conflict",
+    "ruff-check",
+    "ruff-format",
+    "mypy",
+}
+# What both pipelines run, in this order.
+CHECKS = [
+    "uv sync",
+    "uv run ruff check",
+    "uv run ruff format --check",
+    "uv run mypy",
+    "uv run pytest",
+]
+
+RenderCi = Callable[[str], Path]
+
+
+@pytest.fixture(scope="module")
+def render_ci(copie_session: Copie) -> RenderCi:
+    """Render the default answers with one `ci` choice, once per choice."""
+    renders: dict[str, Path] = {}
+
+    def _render(ci: str) -> Path:
+        if ci not in renders:
+            result = copie_session.copy(extra_answers={"ci": ci})
+            assert result.exception is None, result.exception
+            assert result.project_dir is not None
+            renders[ci] = result.project_dir
+        return renders[ci]
+
+    return _render
+
+
+def tool(name: str) -> str:
+    return str(TOOLS / name)
+
+
+def actionlint(workflow: Path) -> None:
+    run_tool(workflow.parent, tool("actionlint"), "-shellcheck", tool("shellcheck"), workflow.name)
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.mark.parametrize("ci", CI_FILES)
+def test_only_the_chosen_services_files_are_rendered(render_ci: RenderCi, ci: str) -> None:
+    project = render_ci(ci)
+    every_ci_file = set().union(*CI_FILES.values())
+    rendered = {path.relative_to(project).as_posix() for path in project.rglob("*")}
+
+    assert rendered & every_ci_file == CI_FILES[ci]
+    assert rendered >= ALWAYS
+    if ci != "github":
+        assert not (project / ".github").exists()
+
+
+@pytest.mark.parametrize("ci", CI_FILES)
+def test_ci_files_are_clean(render_ci: RenderCi, ci: str) -> None:
+    project = render_ci(ci)
+
+    for relative in sorted(CI_FILES[ci] | ALWAYS):
+        text = (project / relative).read_text(encoding="utf-8")
+        assert text.endswith("\n"), relative
+        assert "\n\n\n" not in text, relative
+        assert not re.search(r"[ \t]+$", text, re.MULTILINE), relative
+        # GitHub's own `${{ }}` would trip the check that no Jinja survives a render.
+        assert not re.search(r"\{\{|\{%|\{#", text), relative
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_ci_files_match_their_schemas(render_ci: RenderCi, ci: str) -> None:
+    project = render_ci(ci)
+
+    for relative in sorted(CI_FILES[ci]):
+        run_tool(project, tool("check-jsonschema"), "--builtin-schema", SCHEMAS[relative], relative)
+
+
+def test_the_github_workflow_passes_actionlint(render_ci: RenderCi) -> None:
+    actionlint(render_ci("github") / ".github" / "workflows" / "ci.yml")
+
+
+def test_the_github_workflow_runs_every_check_on_the_projects_python(render_ci: RenderCi) -> None:
+    project = render_ci("github")
+    steps = load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["check"]["steps"]
+    actions = {step["uses"].split("@")[0]: step.get("with", {}) for step in steps if "uses" in step}
+
+    assert actions["actions/setup-python"] == {"python-version-file": ".python-version"}
+    assert actions["astral-sh/setup-uv"]["enable-cache"] is True
+    assert [step["run"] for step in steps if "run" in step] == CHECKS
+
+
+def test_the_gitlab_pipeline_runs_every_check_with_a_uv_cache(render_ci: RenderCi) -> None:
+    project = render_ci("gitlab")
+    pipeline = load_yaml(project / ".gitlab-ci.yml")
+    job = pipeline["check"]
+    python_version = (project / ".python-version").read_text().strip()
+
+    assert job["image"] == f"ghcr.io/astral-sh/uv:python{python_version}-trixie-slim"
+    assert job["script"] == [*CHECKS, "uv cache prune --ci"]
+    assert job["cache"]["paths"] == [pipeline["variables"]["UV_CACHE_DIR"]]
+
+
+@pytest.mark.parametrize("ci", CI_FILES)
+def test_pre_commit_config_is_valid(render_ci: RenderCi, ci: str) -> None:
+    project = render_ci(ci)
+    config = load_yaml(project / ".pre-commit-config.yaml")
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+
+    run_tool(project, tool("pre-commit"), "validate-config", ".pre-commit-config.yaml")
+    assert set(hooks) == PRE_COMMIT_HOOKS
+    assert hooks["mypy"]["entry"] == "uv run mypy"
+    assert hooks["mypy"]["pass_filenames"] is False
