@@ -6,6 +6,8 @@ check-jsonschema carries the GitLab CI, GitHub workflow, Dependabot and Renovate
 """
 
 import re
+import shlex
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
-from tests.conftest import run_tool
+from tests.conftest import TEMPLATE_ROOT, run_tool, tool_env
 
 pytestmark = pytest.mark.xdist_group("ci")
 
@@ -152,3 +154,41 @@ def test_pre_commit_config_is_valid(render_ci: RenderCi, ci: str) -> None:
     assert set(hooks) == PRE_COMMIT_HOOKS
     assert hooks["mypy"]["entry"] == "uv run mypy"
     assert hooks["mypy"]["pass_filenames"] is False
+
+
+def test_the_templates_own_workflow_passes_actionlint() -> None:
+    workflow = TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml"
+
+    actionlint(workflow)
+    run_tool(
+        TEMPLATE_ROOT,
+        tool("check-jsonschema"),
+        *("--builtin-schema", "vendor.github-workflows", str(workflow)),
+    )
+
+
+def collected(*pytest_args: str) -> set[str]:
+    """The ids of the tests that `pytest <args>` would run, collected without running them."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", *pytest_args],
+        cwd=TEMPLATE_ROOT,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {line for line in result.stdout.splitlines() if "::" in line}
+
+
+def test_the_templates_ci_jobs_select_every_test_once() -> None:
+    workflow = load_yaml(TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml")
+    groups = [
+        collected(*shlex.split(entry["pytest-args"]))
+        for entry in workflow["jobs"]["test"]["strategy"]["matrix"]["include"]
+    ]
+    every_test = collected()
+
+    assert sum(len(group) for group in groups) == len(every_test), "a test runs in two jobs"
+    assert set().union(*groups) == every_test
