@@ -6,23 +6,36 @@ from typing import Any
 
 from copier_template_extensions import ContextHook
 
+# The sync/async device. FastAPI renders the framework-free layers (services, repositories,
+# their tests) as coroutines on an AsyncSession; Flask renders the same lines as plain
+# functions on a Session. Templates write `{{ async_ }}def`, `{{ await_ }}call()`,
+# `{{ session_import }}` and `{{ session_class }}`; nothing else differs.
+_ASYNC_DEVICE = {
+    "async_": "async ",
+    "await_": "await ",
+    "session_import": "from sqlalchemy.ext.asyncio import AsyncSession",
+    "session_class": "AsyncSession",
+}
+_SYNC_DEVICE = {
+    "async_": "",
+    "await_": "",
+    "session_import": "from sqlalchemy.orm import Session",
+    "session_class": "Session",
+}
+_ASYNC_FRAMEWORKS = {"fastapi"}
+
 
 class ContextUpdater(ContextHook):
-    """Add derived values to the rendering context.
-
-    ``async_def`` and ``await_`` are the one device that lets the framework-free
-    layers (services, repositories) be written once: FastAPI renders them async,
-    a synchronous framework renders the same lines as plain functions.
-    """
+    """Add derived values to the rendering context."""
 
     def hook(self, context: dict[str, Any]) -> None:
         framework = context.get("framework")
         if framework is None:  # still answering questions
             return
-        is_async = framework == "fastapi"
+        is_async = framework in _ASYNC_FRAMEWORKS
         context["is_async"] = is_async
-        context["async_def"] = "async def" if is_async else "def"
-        context["await_"] = "await " if is_async else ""
+        context.update(_ASYNC_DEVICE if is_async else _SYNC_DEVICE)
+        context["sqlite_driver"] = "sqlite+aiosqlite" if is_async else "sqlite+pysqlite"
         python_version = str(context.get("python_version", "3.11"))
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")

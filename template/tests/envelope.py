@@ -30,9 +30,9 @@ def assert_failure_envelope(body: dict[str, Any], status_code: int) -> None:
     assert isinstance(body["errors"], dict | list)
 
 
-async def check_envelope(response: httpx.Response) -> None:
+def check_envelope(response: httpx.Response) -> None:
     """The envelope every response must have; 204 and the docs page have no JSON body."""
-    await response.aread()
+    response.read()
     if response.status_code == 204:
         assert response.content == b""
         return

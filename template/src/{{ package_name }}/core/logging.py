@@ -5,11 +5,24 @@ processors, so every line has the same shape and carries the request id.
 """
 
 import logging
+import re
 import sys
+import uuid
 from collections.abc import Sequence
 
 import structlog
 from structlog.types import Processor
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is kept only when it is short and plain, so it cannot forge log lines.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def request_id_from(candidate: str | None) -> str:
+    """The caller's request id when it is safe to log, else a new one."""
+    if candidate is not None and _VALID_REQUEST_ID.fullmatch(candidate):
+        return candidate
+    return uuid.uuid4().hex
 
 
 def configure_logging(*, level: str, json_logs: bool) -> None:
@@ -30,6 +43,8 @@ def configure_logging(*, level: str, json_logs: bool) -> None:
 
     structlog.configure(
         processors=[
+            # Drop events below the level before any work is spent on them.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

@@ -10,15 +10,15 @@ from tests.factories import project_payload
 PROJECTS = "/api/v1/projects"
 
 
-async def create(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
-    response = await client.post(PROJECTS, json=project_payload(**overrides))
+def create(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
+    response = client.post(PROJECTS, json=project_payload(**overrides))
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()["data"]
     return data
 
 
-async def test_create_returns_the_project(client: httpx.AsyncClient) -> None:
-    response = await client.post(
+def test_create_returns_the_project(client: httpx.Client) -> None:
+    response = client.post(
         PROJECTS, json=project_payload(name="  Website   redesign ", budget=25_000)
     )
 
@@ -41,10 +41,10 @@ async def test_create_returns_the_project(client: httpx.AsyncClient) -> None:
     }
 
 
-async def test_create_with_a_taken_name_is_a_conflict(client: httpx.AsyncClient) -> None:
-    await create(client, name="Apollo")
+def test_create_with_a_taken_name_is_a_conflict(client: httpx.Client) -> None:
+    create(client, name="Apollo")
 
-    response = await client.post(PROJECTS, json=project_payload(name="Apollo"))
+    response = client.post(PROJECTS, json=project_payload(name="Apollo"))
 
     assert response.status_code == 409
     body = response.json()
@@ -80,10 +80,10 @@ async def test_create_with_a_taken_name_is_a_conflict(client: httpx.AsyncClient)
         ({"owner": "me"}, "owner", "This field is not allowed."),
     ],
 )
-async def test_create_rejects_invalid_fields(
-    client: httpx.AsyncClient, payload: dict[str, Any], field: str, message: str
+def test_create_rejects_invalid_fields(
+    client: httpx.Client, payload: dict[str, Any], field: str, message: str
 ) -> None:
-    response = await client.post(PROJECTS, json=project_payload(**payload))
+    response = client.post(PROJECTS, json=project_payload(**payload))
 
     assert response.status_code == 422
     body = response.json()
@@ -91,31 +91,31 @@ async def test_create_rejects_invalid_fields(
     assert body["errors"] == {field: [message]}
 
 
-async def test_create_requires_a_name(client: httpx.AsyncClient) -> None:
-    response = await client.post(PROJECTS, json={"budget": 10})
+def test_create_requires_a_name(client: httpx.Client) -> None:
+    response = client.post(PROJECTS, json={"budget": 10})
 
     assert response.status_code == 422
     assert response.json()["errors"] == {"name": ["This field is required."]}
 
 
-async def test_create_requires_a_body(client: httpx.AsyncClient) -> None:
-    response = await client.post(PROJECTS)
+def test_create_requires_a_body(client: httpx.Client) -> None:
+    response = client.post(PROJECTS)
 
     assert response.status_code == 422
     assert response.json()["errors"] == {"body": ["This field is required."]}
 
 
-async def test_get_returns_the_project(client: httpx.AsyncClient) -> None:
-    created = await create(client)
+def test_get_returns_the_project(client: httpx.Client) -> None:
+    created = create(client)
 
-    response = await client.get(f"{PROJECTS}/{created['id']}")
+    response = client.get(f"{PROJECTS}/{created['id']}")
 
     assert response.status_code == 200
     assert response.json()["data"] == created
 
 
-async def test_get_unknown_project_is_not_found(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"{PROJECTS}/4242")
+def test_get_unknown_project_is_not_found(client: httpx.Client) -> None:
+    response = client.get(f"{PROJECTS}/4242")
 
     assert response.status_code == 404
     body = response.json()
@@ -125,21 +125,21 @@ async def test_get_unknown_project_is_not_found(client: httpx.AsyncClient) -> No
 
 
 @pytest.mark.parametrize("project_id", ["abc", "0", "-1", "1.5", str(2**31)])
-async def test_get_with_an_invalid_id_is_a_validation_error(
-    client: httpx.AsyncClient, project_id: str
+def test_get_with_an_invalid_id_is_a_validation_error(
+    client: httpx.Client, project_id: str
 ) -> None:
-    response = await client.get(f"{PROJECTS}/{project_id}")
+    response = client.get(f"{PROJECTS}/{project_id}")
 
     assert response.status_code == 422
     assert list(response.json()["errors"]) == ["project_id"]
 
 
-async def test_list_is_paginated_newest_first(client: httpx.AsyncClient) -> None:
-    names = [(await create(client))["name"] for _ in range(5)]
+def test_list_is_paginated_newest_first(client: httpx.Client) -> None:
+    names = [create(client)["name"] for _ in range(5)]
 
-    first = await client.get(PROJECTS, params={"page": 1, "per_page": 2})
-    last = await client.get(PROJECTS, params={"page": 3, "per_page": 2})
-    beyond = await client.get(PROJECTS, params={"page": 4, "per_page": 2})
+    first = client.get(PROJECTS, params={"page": 1, "per_page": 2})
+    last = client.get(PROJECTS, params={"page": 3, "per_page": 2})
+    beyond = client.get(PROJECTS, params={"page": 4, "per_page": 2})
 
     assert first.status_code == 200
     assert first.json()["meta"] == {"page": 1, "per_page": 2, "total": 5}
@@ -149,8 +149,8 @@ async def test_list_is_paginated_newest_first(client: httpx.AsyncClient) -> None
     assert beyond.json()["meta"]["total"] == 5
 
 
-async def test_list_defaults(client: httpx.AsyncClient) -> None:
-    response = await client.get(PROJECTS)
+def test_list_defaults(client: httpx.Client) -> None:
+    response = client.get(PROJECTS)
 
     assert response.status_code == 200
     assert response.json()["meta"] == {"page": 1, "per_page": 20, "total": 0}
@@ -168,31 +168,31 @@ async def test_list_defaults(client: httpx.AsyncClient) -> None:
         ({"status": "deleted"}, "status"),
     ],
 )
-async def test_list_rejects_out_of_bounds_parameters(
-    client: httpx.AsyncClient, params: dict[str, Any], field: str
+def test_list_rejects_out_of_bounds_parameters(
+    client: httpx.Client, params: dict[str, Any], field: str
 ) -> None:
-    response = await client.get(PROJECTS, params=params)
+    response = client.get(PROJECTS, params=params)
 
     assert response.status_code == 422
     assert list(response.json()["errors"]) == [field]
 
 
-async def test_list_filters_by_status(client: httpx.AsyncClient) -> None:
-    active = await create(client)
-    archived = await create(client, status="archived")
+def test_list_filters_by_status(client: httpx.Client) -> None:
+    active = create(client)
+    archived = create(client, status="archived")
 
-    response = await client.get(PROJECTS, params={"status": "archived"})
+    response = client.get(PROJECTS, params={"status": "archived"})
 
     assert [item["id"] for item in response.json()["data"]["items"]] == [archived["id"]]
     assert response.json()["meta"]["total"] == 1
-    response = await client.get(PROJECTS, params={"status": "active"})
+    response = client.get(PROJECTS, params={"status": "active"})
     assert [item["id"] for item in response.json()["data"]["items"]] == [active["id"]]
 
 
-async def test_update_changes_only_the_given_fields(client: httpx.AsyncClient) -> None:
-    created = await create(client, budget=100)
+def test_update_changes_only_the_given_fields(client: httpx.Client) -> None:
+    created = create(client, budget=100)
 
-    response = await client.patch(
+    response = client.patch(
         f"{PROJECTS}/{created['id']}", json={"status": "archived", "budget": 200}
     )
 
@@ -205,10 +205,10 @@ async def test_update_changes_only_the_given_fields(client: httpx.AsyncClient) -
     assert project["updated_at"] >= created["updated_at"]
 
 
-async def test_update_can_clear_optional_fields(client: httpx.AsyncClient) -> None:
-    created = await create(client)
+def test_update_can_clear_optional_fields(client: httpx.Client) -> None:
+    created = create(client)
 
-    response = await client.patch(
+    response = client.patch(
         f"{PROJECTS}/{created['id']}", json={"budget": None, "description": None}
     )
 
@@ -217,31 +217,29 @@ async def test_update_can_clear_optional_fields(client: httpx.AsyncClient) -> No
     assert response.json()["data"]["description"] is None
 
 
-async def test_update_to_a_taken_name_is_a_conflict(client: httpx.AsyncClient) -> None:
-    await create(client, name="Gemini")
-    other = await create(client, name="Mercury")
+def test_update_to_a_taken_name_is_a_conflict(client: httpx.Client) -> None:
+    create(client, name="Gemini")
+    other = create(client, name="Mercury")
 
-    response = await client.patch(f"{PROJECTS}/{other['id']}", json={"name": "Gemini"})
+    response = client.patch(f"{PROJECTS}/{other['id']}", json={"name": "Gemini"})
 
     assert response.status_code == 409
     assert response.json()["error_code"] == "CONFLICT"
 
 
-async def test_update_keeping_its_own_name_is_fine(client: httpx.AsyncClient) -> None:
-    created = await create(client, name="Vostok")
+def test_update_keeping_its_own_name_is_fine(client: httpx.Client) -> None:
+    created = create(client, name="Vostok")
 
-    response = await client.patch(f"{PROJECTS}/{created['id']}", json={"name": "Vostok"})
+    response = client.patch(f"{PROJECTS}/{created['id']}", json={"name": "Vostok"})
 
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("field", ["name", "status"])
-async def test_update_refuses_null_for_required_fields(
-    client: httpx.AsyncClient, field: str
-) -> None:
-    created = await create(client)
+def test_update_refuses_null_for_required_fields(client: httpx.Client, field: str) -> None:
+    created = create(client)
 
-    response = await client.patch(f"{PROJECTS}/{created['id']}", json={field: None})
+    response = client.patch(f"{PROJECTS}/{created['id']}", json={field: None})
 
     assert response.status_code == 422
     assert response.json()["errors"] == {
@@ -249,24 +247,24 @@ async def test_update_refuses_null_for_required_fields(
     }
 
 
-async def test_update_unknown_project_is_not_found(client: httpx.AsyncClient) -> None:
-    response = await client.patch(f"{PROJECTS}/999", json={"budget": 5})
+def test_update_unknown_project_is_not_found(client: httpx.Client) -> None:
+    response = client.patch(f"{PROJECTS}/999", json={"budget": 5})
 
     assert response.status_code == 404
     assert response.json()["error_code"] == "NOT_FOUND"
 
 
-async def test_delete_removes_the_project(client: httpx.AsyncClient) -> None:
-    created = await create(client)
+def test_delete_removes_the_project(client: httpx.Client) -> None:
+    created = create(client)
 
-    response = await client.delete(f"{PROJECTS}/{created['id']}")
+    response = client.delete(f"{PROJECTS}/{created['id']}")
 
     assert response.status_code == 204
     assert response.content == b""
-    assert (await client.get(f"{PROJECTS}/{created['id']}")).status_code == 404
+    assert (client.get(f"{PROJECTS}/{created['id']}")).status_code == 404
 
 
-async def test_delete_unknown_project_is_not_found(client: httpx.AsyncClient) -> None:
-    response = await client.delete(f"{PROJECTS}/999")
+def test_delete_unknown_project_is_not_found(client: httpx.Client) -> None:
+    response = client.delete(f"{PROJECTS}/999")
 
     assert response.status_code == 404

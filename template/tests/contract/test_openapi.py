@@ -5,8 +5,8 @@ from typing import Any
 import httpx
 
 
-async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await client.get("/openapi.json")
+def openapi(client: httpx.Client) -> dict[str, Any]:
+    response = client.get("/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
     return document
@@ -17,8 +17,8 @@ def schema_name(response: dict[str, Any]) -> str:
     return reference.rsplit("/", 1)[-1]
 
 
-async def test_every_route_is_documented(client: httpx.AsyncClient) -> None:
-    paths = (await openapi(client))["paths"]
+def test_every_route_is_documented(client: httpx.Client) -> None:
+    paths = openapi(client)["paths"]
 
     assert set(paths) == {
         "/api/v1/health",
@@ -29,8 +29,8 @@ async def test_every_route_is_documented(client: httpx.AsyncClient) -> None:
     assert set(paths["/api/v1/projects/{project_id}"]) == {"get", "patch", "delete"}
 
 
-async def test_successes_and_failures_use_the_envelope(client: httpx.AsyncClient) -> None:
-    document = await openapi(client)
+def test_successes_and_failures_use_the_envelope(client: httpx.Client) -> None:
+    document = openapi(client)
     operations = [operation for path in document["paths"].values() for operation in path.values()]
 
     for operation in operations:
@@ -53,8 +53,8 @@ async def test_successes_and_failures_use_the_envelope(client: httpx.AsyncClient
     }
 
 
-async def test_docs_page_is_served(client: httpx.AsyncClient) -> None:
-    response = await client.get("/docs")
+def test_docs_page_is_served(client: httpx.Client) -> None:
+    response = client.get("/docs")
 
     assert response.status_code == 200
     assert "swagger-ui" in response.text
