@@ -22,15 +22,30 @@ CUSTOM_ANSWERS: dict[str, Any] = {
     "author_email": "zoe.obrien@example.org",
 }
 
+FRAMEWORKS = ("fastapi", "flask")
+ANSWER_SETS: dict[str, dict[str, Any]] = {"default": {}, "custom": CUSTOM_ANSWERS}
+# Every framework with every answer set: "fastapi-default", "flask-custom", ...
 VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "custom": CUSTOM_ANSWERS,
+    f"{framework}-{answer_set}": {**answers, "framework": framework}
+    for answer_set, answers in ANSWER_SETS.items()
+    for framework in FRAMEWORKS
 }
 
 
+def variant(framework: str, answer_set: str) -> str:
+    return f"{framework}-{answer_set}"
+
+
 def variant_params() -> list[Any]:
-    """One parameter per variant, grouped so that one worker renders and syncs each once."""
-    return [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in VARIANTS]
+    """One parameter per variant. The renders of one answer set share an xdist group, so one
+    worker renders and syncs them once and can compare the two frameworks."""
+    return [
+        pytest.param(name, marks=pytest.mark.xdist_group(name.split("-")[1])) for name in VARIANTS
+    ]
+
+
+def answer_set_params() -> list[Any]:
+    return [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in ANSWER_SETS]
 
 
 def tool_env() -> dict[str, str]:
@@ -83,8 +98,20 @@ def render(copie_session: Copie) -> Render:
 
 
 @pytest.fixture(scope="session")
-def project(request: pytest.FixtureRequest, copie_session: Copie) -> Path:
-    """A variant rendered apart and synced by uv, for running its tools (parametrize indirectly)."""
-    path = copy_variant(copie_session, request.param)
-    run_tool(path, "uv", "sync")
-    return path
+def synced(copie_session: Copie) -> Render:
+    """Render a variant apart from `render` and sync it with uv, once per worker."""
+    projects: dict[str, Path] = {}
+
+    def _synced(variant: str) -> Path:
+        if variant not in projects:
+            projects[variant] = copy_variant(copie_session, variant)
+            run_tool(projects[variant], "uv", "sync")
+        return projects[variant]
+
+    return _synced
+
+
+@pytest.fixture(scope="session")
+def project(request: pytest.FixtureRequest, synced: Render) -> Path:
+    """A synced variant, for running its tools (parametrize indirectly with variant_params)."""
+    return synced(request.param)

@@ -35,7 +35,7 @@ BAD_ANSWERS = [
     ({"description": ""}, "description", "Type one sentence"),
     ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     ({"python_version": "3.14"}, "python_version", "is not in ['3.11', '3.12', '3.13']"),
-    ({"framework": "django"}, "framework", "'django' is not in ['fastapi']"),
+    ({"framework": "django"}, "framework", "'django' is not in ['fastapi', 'flask']"),
 ]
 
 

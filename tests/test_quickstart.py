@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEMPLATE_ROOT, run_tool, tool_env
+from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, run_tool, tool_env
 
 pytestmark = [pytest.mark.rendered, pytest.mark.xdist_group("quickstart")]
 STARTUP_SECONDS = 60
@@ -34,25 +34,27 @@ def get(url: str) -> tuple[int, dict[str, str], dict[str, Any]]:
         return error.code, dict(error.headers), json.load(error)
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=FRAMEWORKS)
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The README's commands, word for word but for the answers Copier would prompt for."""
-    folder = tmp_path_factory.mktemp("quickstart")
+    folder = tmp_path_factory.mktemp(f"quickstart-{request.param}")
     run_tool(
         folder,
         *("uvx", "--with", "copier-template-extensions", "copier", "copy", "--trust"),
-        *("--defaults", "--vcs-ref=HEAD", str(TEMPLATE_ROOT), "my-service"),
+        *("--defaults", f"--data=framework={request.param}", "--vcs-ref=HEAD"),
+        *(str(TEMPLATE_ROOT), "my-service"),
     )
     project = folder / "my-service"
-    env = {**tool_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{project / 'quickstart.db'}"}
-    run_tool(project, "uv", "run", "my-service", "db", "upgrade", env=env)
+    run_tool(project, "uv", "run", "my-service", "db", "upgrade")
     port = free_port()
     log = folder / "server.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
             ["uv", "run", "my-service", "serve", "--port", str(port)],
             cwd=project,
-            env=env,
+            env=tool_env(),
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )

@@ -8,7 +8,14 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
-from tests.conftest import CUSTOM_ANSWERS, Render, variant_params
+from tests.conftest import (
+    CUSTOM_ANSWERS,
+    FRAMEWORKS,
+    Render,
+    answer_set_params,
+    variant,
+    variant_params,
+)
 
 # The layout of ../shared/PRACTICES.md section 1, with the example resource.
 LAYOUT = [
@@ -32,8 +39,11 @@ LAYOUT = [
     "src/{package}/infrastructure/database.py",
     "migrations/env.py",
     "migrations/versions/0001_create_projects.py",
+    "src/{package}/server.py",
     "tests/conftest.py",
-    "tests/api/test_projects.py",
+    "tests/app_fixtures.py",
+    "tests/api/test_app.py",
+    "tests/contract/test_projects.py",
     "tests/services/test_projects.py",
     "pyproject.toml",
     "alembic.ini",
@@ -91,8 +101,9 @@ def test_framework_free_layers_import_no_framework(render: Render, variant: str)
                 )
 
 
-def test_custom_answers_reach_the_metadata(render: Render) -> None:
-    project = render("custom")
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_custom_answers_reach_the_metadata(render: Render, framework: str) -> None:
+    project = render(variant(framework, "custom"))
 
     metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
 
@@ -106,11 +117,12 @@ def test_custom_answers_reach_the_metadata(render: Render) -> None:
     }
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert {key: answers[key] for key in CUSTOM_ANSWERS} == CUSTOM_ANSWERS
+    assert answers["framework"] == framework
     assert answers["_src_path"]
 
 
 def test_defaults_are_derived_from_the_name(render: Render) -> None:
-    project = render("default")
+    project = render(variant("fastapi", "default"))
 
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
 
@@ -133,3 +145,57 @@ def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> No
     assert pyproject["tool"]["ruff"]["target-version"] == "py" + python_version.replace(".", "")
     assert pyproject["tool"]["mypy"]["python_version"] == python_version
     assert (project / ".python-version").read_text().strip() == python_version
+
+
+# Files whose text must not depend on the framework: the contract suite (black-box HTTP
+# tests) and the layers that hold no sync/async difference. core/config.py differs in one
+# line only: the default database URL names the sync or the async SQLite driver.
+SHARED_TREES = ("tests/contract", "src/{package}/core", "src/{package}/models")
+DRIVER_SPECIFIC = {"config.py"}
+# Imports that must not appear in the other framework's render.
+FOREIGN_IMPORTS = {
+    "fastapi": ("flask", "flask_openapi3", "werkzeug", "granian"),
+    "flask": ("fastapi", "starlette", "uvicorn", "aiosqlite"),
+}
+
+
+def tree_texts(project: Path, tree: str) -> dict[str, str]:
+    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
+    root = project / tree.format(package=package)
+    return {
+        str(path.relative_to(root)): path.read_text()
+        for path in sorted(root.rglob("*.py"))
+        if path.name not in DRIVER_SPECIFIC
+    }
+
+
+@pytest.mark.parametrize("answer_set", answer_set_params())
+@pytest.mark.parametrize("tree", SHARED_TREES)
+def test_shared_files_are_identical_for_both_frameworks(
+    render: Render, answer_set: str, tree: str
+) -> None:
+    fastapi = tree_texts(render(variant("fastapi", answer_set)), tree)
+    flask = tree_texts(render(variant("flask", answer_set)), tree)
+
+    assert fastapi
+    assert fastapi == flask
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_render_carries_only_its_own_framework(render: Render, framework: str) -> None:
+    project = render(variant(framework, "default"))
+    foreign = "|".join(FOREIGN_IMPORTS[framework])
+    pattern = re.compile(rf"^\s*(from|import) ({foreign})\b", re.MULTILINE)
+
+    offenders = [
+        str(path.relative_to(project))
+        for path in project.rglob("*.py")
+        if pattern.search(path.read_text())
+    ]
+
+    assert offenders == []
+    dependencies = " ".join(
+        tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    for name in FOREIGN_IMPORTS[framework]:
+        assert name.replace("_", "-") not in dependencies
