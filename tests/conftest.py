@@ -1,5 +1,6 @@
 """Renders shared by the suite: each variant is rendered (and synced) once per worker."""
 
+import functools
 import os
 import subprocess
 from collections.abc import Callable, Mapping
@@ -87,26 +88,18 @@ def copy_variant(copie: Copie, variant: str) -> Path:
 @pytest.fixture(scope="session")
 def render(copie_session: Copie) -> Render:
     """Render a variant by name, once per worker; its files stay as rendered."""
-    renders: dict[str, Path] = {}
-
-    def _render(variant: str) -> Path:
-        if variant not in renders:
-            renders[variant] = copy_variant(copie_session, variant)
-        return renders[variant]
-
-    return _render
+    return functools.cache(functools.partial(copy_variant, copie_session))
 
 
 @pytest.fixture(scope="session")
 def synced(copie_session: Copie) -> Render:
     """Render a variant apart from `render` and sync it with uv, once per worker."""
-    projects: dict[str, Path] = {}
 
+    @functools.cache
     def _synced(variant: str) -> Path:
-        if variant not in projects:
-            projects[variant] = copy_variant(copie_session, variant)
-            run_tool(projects[variant], "uv", "sync")
-        return projects[variant]
+        path = copy_variant(copie_session, variant)
+        run_tool(path, "uv", "sync")
+        return path
 
     return _synced
 

@@ -12,7 +12,7 @@ import yaml
 from copier import run_copy
 
 from extensions import naming
-from tests.conftest import TEMPLATE_ROOT, tool_env
+from tests.conftest import CUSTOM_ANSWERS, FRAMEWORKS, TEMPLATE_ROOT, tool_env
 
 BAD_ANSWERS = [
     ({"project_name": ""}, "project_name", 'Type a name for the project, for example "Billing'),
@@ -139,3 +139,20 @@ def test_python_string_round_trips_with_ruffs_quotes(text: str) -> None:
     assert ast.literal_eval(literal) == text
     expected_quote = "'" if text.count('"') > text.count("'") else '"'
     assert literal[0] == literal[-1] == expected_quote
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_the_suites_unusual_answers_pass_every_validator(tmp_path: Path, framework: str) -> None:
+    destination = tmp_path / "service"
+
+    run_copy(
+        str(TEMPLATE_ROOT),
+        destination,
+        data={**CUSTOM_ANSWERS, "framework": framework},
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+
+    assert (destination / "src" / CUSTOM_ANSWERS["package_name"] / "main.py").is_file()
