@@ -167,28 +167,32 @@ def test_the_templates_own_workflow_passes_actionlint() -> None:
     )
 
 
-def collected(*pytest_args: str) -> set[str]:
-    """The ids of the tests that `pytest <args>` would run, collected without running them."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", *pytest_args],
-        cwd=TEMPLATE_ROOT,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return {line for line in result.stdout.splitlines() if "::" in line}
+def collected(*selections: list[str]) -> list[set[str]]:
+    """The ids of the tests that `pytest <args>` would run for each selection, collected at once."""
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", *arguments],
+            cwd=TEMPLATE_ROOT,
+            env=tool_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for arguments in selections
+    ]
+    ids = []
+    for run in runs:
+        output, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, output
+        ids.append({line for line in output.splitlines() if "::" in line})
+    return ids
 
 
 def test_the_templates_ci_jobs_select_every_test_once() -> None:
     workflow = load_yaml(TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml")
-    groups = [
-        collected(*shlex.split(entry["pytest-args"]))
-        for entry in workflow["jobs"]["test"]["strategy"]["matrix"]["include"]
-    ]
-    every_test = collected()
+    matrix = workflow["jobs"]["test"]["strategy"]["matrix"]["include"]
+
+    every_test, *groups = collected([], *(shlex.split(entry["pytest-args"]) for entry in matrix))
 
     assert sum(len(group) for group in groups) == len(every_test), "a test runs in two jobs"
     assert set().union(*groups) == every_test

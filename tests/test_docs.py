@@ -1,17 +1,60 @@
-"""The documentation cannot drift from copier.yml."""
+"""The documentation cannot drift from copier.yml, and the site builds without a warning."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
-import yaml
+import pytest
 
-from tests.conftest import TEMPLATE_ROOT
+from docs.hooks.questions import choice_values, load_questions
+from tests.conftest import TEMPLATE_ROOT, tool_env
+
+QUESTIONS_PAGE = TEMPLATE_ROOT / "docs" / "questions.md"
+
+
+def documented_sections() -> dict[str, str]:
+    """Each `## question` section of the questions page, its text on one line."""
+    parts = re.split(r"^## (\w+)$", QUESTIONS_PAGE.read_text(), flags=re.MULTILINE)
+    return {
+        name: " ".join(text.split()) for name, text in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 def test_every_question_is_documented() -> None:
-    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
-    questions = [key for key in config if not key.startswith("_")]
-    documented = re.findall(
-        r"^## (\w+)$", (TEMPLATE_ROOT / "docs" / "questions.md").read_text(), re.MULTILINE
+    assert list(documented_sections()) == list(load_questions())
+
+
+@pytest.mark.parametrize("question", list(load_questions()))
+def test_the_section_names_every_choice_and_the_default(question: str) -> None:
+    spec = load_questions()[question]
+    section = documented_sections()[question]
+    literal_default = [] if "{{" in str(spec.get("default", "{{")) else [str(spec["default"])]
+
+    missing = [
+        value for value in [*choice_values(spec), *literal_default] if f"`{value}`" not in section
+    ]
+
+    assert missing == [], f"docs/questions.md, section {question}, does not name {missing}"
+
+
+@pytest.mark.xdist_group("docs")
+def test_the_site_builds_strictly_with_the_questions_table(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=TEMPLATE_ROOT,
+        env={**tool_env(), "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
-    assert documented == questions
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (site / "questions" / "index.html").read_text()
+    rows = re.findall(r'<td><a href="#(\w+)">', page)
+    assert rows == list(load_questions())
+    assert (site / "architecture" / "index.html").read_text().count('class="mermaid"') == 1
+    assert not (site / "hooks").exists()
