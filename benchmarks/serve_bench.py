@@ -1,10 +1,13 @@
-"""Throughput of the rendered service against a bare FastAPI route, measured with wrk.
+"""Throughput of the rendered service against a bare route of its framework, measured with wrk.
 
-Renders the default project into a temporary directory, installs it with uv, applies its
-migrations, serves it with its own CLI and loads two endpoints with wrk; then serves a
-one-route FastAPI app with uvicorn in the same virtual environment as the baseline.
+For each framework answer (FastAPI, Flask or both) it renders the default project into a
+temporary directory, installs it with uv, applies its migrations, serves it with its own CLI
+and loads two endpoints with wrk. A one-route app of the same framework, served from the same
+virtual environment, is the baseline. For Flask, the bare route and the service are also
+served by gunicorn's sync worker, so that granian and gunicorn meet on the same endpoints.
 
-    uv run python benchmarks/serve_bench.py [--quick | --duration SECONDS] [--connections N]
+    uv run python benchmarks/serve_bench.py [--framework {fastapi,flask,both}]
+        [--quick | --duration SECONDS] [--connections N] [--threads N]
 
 Everything listens on 127.0.0.1 only. Needs wrk (`apt-get install wrk`).
 """
@@ -16,6 +19,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -24,9 +28,10 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,9 +42,11 @@ from copier.errors import DirtyLocalWarning
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_NAME = "Bench Service"
 CLI_NAME = "bench-service"
+PACKAGE_NAME = "bench_service"
 HOST = "127.0.0.1"
 HEALTH_PATH = "/api/v1/health"
 BARE_PATH = "/bare"
+BARE_TARGET = "bare_app:app"
 QUICK_DURATION = 3
 WARMUP_SECONDS = 1
 STARTUP_TIMEOUT = 30.0
@@ -48,9 +55,8 @@ COMMAND_TIMEOUT = 600.0
 LOG_TAIL_LINES = 15
 # What the service's `serve` gets from loop="auto" and http="auto", spelled out for the baseline.
 BARE_UVICORN_OPTIONS = ("--loop", "uvloop", "--http", "httptools", "--no-access-log")
-VERSIONED_PACKAGES = ("fastapi", "starlette", "pydantic", "uvicorn", "sqlalchemy")
 
-BARE_APP = '''\
+BARE_FASTAPI_APP = '''\
 """The baseline: one async route with a pydantic response model, nothing else."""
 
 from fastapi import FastAPI
@@ -70,11 +76,23 @@ async def bare() -> Greeting:
     return Greeting(status="ok", message="Hello")
 '''
 
-VERSIONS_SCRIPT = f"""\
-import json, platform
+BARE_FLASK_APP = '''\
+"""The baseline: one route that returns a small dict through jsonify, nothing else."""
+
+from flask import Flask, Response, jsonify
+
+app = Flask(__name__)
+
+
+@app.get("/bare")
+def bare() -> Response:
+    return jsonify({"status": "ok", "message": "Hello"})
+'''
+
+VERSIONS_SCRIPT = """\
+import json, platform, sys
 from importlib.metadata import version
-names = {VERSIONED_PACKAGES!r}
-print(json.dumps({{"python": platform.python_version(), **{{n: version(n) for n in names}}}}))
+print(json.dumps({"python": platform.python_version(), **{n: version(n) for n in sys.argv[1:]}}))
 """
 
 _REQUESTS_PER_SECOND = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
@@ -100,6 +118,7 @@ class LoadSettings:
 @dataclass(frozen=True)
 class Measurement:
     label: str
+    server: str
     logging: str
     requests_per_second: float
     average_latency: str
@@ -117,6 +136,34 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
 
+@dataclass(frozen=True)
+class Logs:
+    """How a service run logs; only the WARNING run keeps its output in a file."""
+
+    level: str
+    json: bool
+    label: str
+    kept: bool
+
+
+WARNING_CONSOLE = Logs("WARNING", json=False, label="WARNING, console", kept=True)
+INFO_JSON = Logs("INFO", json=True, label="INFO, JSON to /dev/null", kept=False)
+BARE_LOGGING = "warning, no access log"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One way to start a server: a short name for its log file, the table's label, the command."""
+
+    name: str
+    label: str
+    command: Callable[[str], list[str]]  # the command line, given the port
+
+    def describe(self) -> str:
+        """The command line without `uv run --no-sync`, the port left as PORT."""
+        return shlex.join(self.command("PORT")[len(uv_run()) :])
+
+
 # --- command line --------------------------------------------------------------------
 
 
@@ -129,6 +176,12 @@ def positive_int(text: str) -> int:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument(
+        "--framework",
+        choices=("fastapi", "flask", "both"),
+        default="both",
+        help="which rendering of the template to measure (default: both, FastAPI first)",
+    )
     length = parser.add_mutually_exclusive_group()
     length.add_argument(
         "--duration",
@@ -151,7 +204,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--skip-info-run",
         action="store_true",
-        help="skip the second service run at LOG_LEVEL=INFO with JSON logs to /dev/null",
+        help="skip the second service runs at LOG_LEVEL=INFO with JSON logs to /dev/null",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
@@ -288,10 +341,102 @@ def log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def uv_run(*arguments: str) -> list[str]:
+    """`uv run` in the rendered project, which `uv sync` has just installed."""
+    return ["uv", "run", "--no-sync", *arguments]
+
+
+# --- the servers ---------------------------------------------------------------------
+
+
+def serve_command(port: str) -> list[str]:
+    """The rendered project's own production server, one worker."""
+    return uv_run(CLI_NAME, "serve", "--host", HOST, "--port", port, "--workers", "1")
+
+
+def uvicorn_command(target: str, port: str) -> list[str]:
+    address = ("--host", HOST, "--port", port)
+    return uv_run("uvicorn", target, *address, "--log-level", "warning", *BARE_UVICORN_OPTIONS)
+
+
+def granian_command(target: str, port: str) -> list[str]:
+    address = ("--host", HOST, "--port", port)
+    options = ("--interface", "wsgi", "--workers", "1", "--log-level", "warning")
+    return uv_run("granian", *options, "--no-access-log", *address, target)
+
+
+def gunicorn_command(target: str, port: str) -> list[str]:
+    options = ("--workers", "1", "--worker-class", "sync", "--log-level", "warning")
+    return uv_run("gunicorn", *options, "--bind", f"{HOST}:{port}", target)
+
+
+FLASK_FACTORY = f"{PACKAGE_NAME}.main:create_app()"
+UVICORN_BARE = Launch("uvicorn", "uvicorn", partial(uvicorn_command, BARE_TARGET))
+UVICORN_SERVE = Launch("uvicorn", "uvicorn", serve_command)
+GRANIAN_BARE = Launch("granian", "granian", partial(granian_command, BARE_TARGET))
+GRANIAN_SERVE = Launch("granian", "granian", serve_command)
+GUNICORN_BARE = Launch("gunicorn", "gunicorn sync", partial(gunicorn_command, BARE_TARGET))
+GUNICORN_SERVE = Launch("gunicorn", "gunicorn sync", partial(gunicorn_command, FLASK_FACTORY))
+
+
+@dataclass(frozen=True)
+class Framework:
+    """What differs between the answers to the template's `framework` question."""
+
+    name: str  # the answer, also the name of its working directory
+    title: str
+    sqlite_driver: str
+    bare_app: str
+    bare_launches: tuple[Launch, ...]  # the first is the baseline of the ratios
+    service_launches: tuple[Launch, ...]
+    versioned_packages: tuple[str, ...]
+    bench_only_packages: tuple[str, ...] = ()  # installed into the rendered venv for this run
+
+
+FASTAPI = Framework(
+    name="fastapi",
+    title="FastAPI",
+    sqlite_driver="sqlite+aiosqlite",
+    bare_app=BARE_FASTAPI_APP,
+    bare_launches=(UVICORN_BARE,),
+    service_launches=(UVICORN_SERVE,),
+    versioned_packages=("fastapi", "starlette", "pydantic", "uvicorn", "sqlalchemy"),
+)
+FLASK = Framework(
+    name="flask",
+    title="Flask",
+    sqlite_driver="sqlite+pysqlite",
+    bare_app=BARE_FLASK_APP,
+    bare_launches=(GRANIAN_BARE, GUNICORN_BARE),
+    service_launches=(GRANIAN_SERVE, GUNICORN_SERVE),
+    versioned_packages=(
+        *("flask", "werkzeug", "flask-openapi3", "pydantic"),
+        *("granian", "gunicorn", "sqlalchemy"),
+    ),
+    bench_only_packages=("gunicorn",),
+)
+FRAMEWORKS = {framework.name: framework for framework in (FASTAPI, FLASK)}
+
+
+@dataclass(frozen=True)
+class Bench:
+    framework: Framework
+    work_dir: Path  # this framework's own: the project, the database, the logs
+    load: LoadSettings
+
+    @property
+    def project(self) -> Path:
+        return self.work_dir / CLI_NAME
+
+    @property
+    def bare_dir(self) -> Path:
+        return self.work_dir / "bare"
+
+
 # --- the rendered project ------------------------------------------------------------
 
 
-def render_project(destination: Path) -> tuple[float, bool]:
+def render_project(destination: Path, framework: str) -> tuple[float, bool]:
     """Render the default project; the time in ms and whether uncommitted changes were used."""
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -299,7 +444,7 @@ def render_project(destination: Path) -> tuple[float, bool]:
         run_copy(
             str(REPO_ROOT),
             destination,
-            data={"project_name": PROJECT_NAME},
+            data={"project_name": PROJECT_NAME, "framework": framework},
             defaults=True,
             unsafe=True,
             vcs_ref="HEAD",
@@ -323,28 +468,52 @@ def base_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name not in dropped}
 
 
-def service_environment(work_dir: Path, *, log_level: str, json_logs: bool) -> dict[str, str]:
+def service_environment(bench: Bench, logs: Logs) -> dict[str, str]:
     environment = base_environment()
     environment.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{work_dir / 'bench.db'}",
+        DATABASE_URL=f"{bench.framework.sqlite_driver}:///{bench.work_dir / 'bench.db'}",
         ENVIRONMENT="development",
-        LOG_LEVEL=log_level,
-        LOG_JSON="true" if json_logs else "false",
+        LOG_LEVEL=logs.level,
+        LOG_JSON="true" if logs.json else "false",
     )
     return environment
 
 
-def uv_run(*arguments: str) -> list[str]:
-    """`uv run` in the rendered project, which `uv sync` has just installed."""
-    return ["uv", "run", "--no-sync", *arguments]
+def timed_command(command: Sequence[str], *, cwd: Path, env: dict[str, str]) -> float:
+    """Run a command to completion; the seconds it took."""
+    started = time.perf_counter()
+    run_command(command, cwd=cwd, env=env)
+    return time.perf_counter() - started
 
 
-def read_versions(project: Path) -> dict[str, str]:
-    output = run_command(
-        uv_run("python", "-c", VERSIONS_SCRIPT), cwd=project, env=base_environment()
+def read_versions(bench: Bench) -> dict[str, str]:
+    names = bench.framework.versioned_packages
+    command = uv_run("python", "-c", VERSIONS_SCRIPT, *names)
+    versions: dict[str, str] = json.loads(
+        run_command(command, cwd=bench.project, env=base_environment())
     )
-    versions: dict[str, str] = json.loads(output)
     return versions
+
+
+def prepare_project(bench: Bench) -> None:
+    """Render, install and migrate the project and write the bare app, printing the times."""
+    project, framework = bench.project, bench.framework
+    render_ms, dirty = render_project(project, framework.name)
+    source = "working tree with uncommitted changes" if dirty else "HEAD"
+    print(f"Render:   {render_ms:,.0f} ms (copier, {PROJECT_NAME!r}, {framework.name}, {source})")
+    seconds = timed_command(["uv", "sync"], cwd=project, env=base_environment())
+    print(f"uv sync:  {seconds:.1f} s")
+    if extras := framework.bench_only_packages:
+        command = ["uv", "pip", "install", "--python", str(project / ".venv"), *extras]
+        seconds = timed_command(command, cwd=project, env=base_environment())
+        print(f"Extras:   {seconds:.1f} s (uv pip install {' '.join(extras)}, for this run only)")
+    environment = service_environment(bench, WARNING_CONSOLE)
+    seconds = timed_command(uv_run(CLI_NAME, "db", "upgrade"), cwd=project, env=environment)
+    print(f"Migrate:  {seconds:.1f} s ({CLI_NAME} db upgrade)")
+    versions = read_versions(bench)
+    print("Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+    bench.bare_dir.mkdir()
+    (bench.bare_dir / "bare_app.py").write_text(framework.bare_app)
 
 
 def create_project(server: Server) -> int:
@@ -361,9 +530,9 @@ def create_project(server: Server) -> int:
 
 def expect_ok(server: Server, path: str) -> None:
     """Refuse to benchmark an endpoint that does not answer 200 (wrk would count errors)."""
-    status, _ = http_request(server.port, "GET", path)
+    status, body = http_request(server.port, "GET", path)
     if status != 200:
-        raise BenchError(f"GET {path} answered {status} instead of 200")
+        raise BenchError(f"GET {path} answered {status} instead of 200: {body}")
 
 
 # --- wrk -----------------------------------------------------------------------------
@@ -374,7 +543,7 @@ def run_wrk(url: str, load: LoadSettings) -> str:
     return run_command(command, cwd=REPO_ROOT, env=dict(os.environ), timeout=load.duration + 60)
 
 
-def parse_wrk(output: str, *, label: str, logging: str) -> Measurement:
+def parse_wrk(output: str, *, label: str, server: str, logging: str) -> Measurement:
     rate = _REQUESTS_PER_SECOND.search(output)
     if rate is None:
         raise BenchError(f"no Requests/sec in wrk's output:\n{output}")
@@ -386,6 +555,7 @@ def parse_wrk(output: str, *, label: str, logging: str) -> Measurement:
         problems.append(f"socket errors: {socket_errors.group(1)}")
     return Measurement(
         label=label,
+        server=server,
         logging=logging,
         requests_per_second=float(rate.group(1)),
         average_latency=latency.group(1) if latency else "?",
@@ -393,99 +563,70 @@ def parse_wrk(output: str, *, label: str, logging: str) -> Measurement:
     )
 
 
-def measure(server: Server, path: str, load: LoadSettings, *, logging: str) -> Measurement:
+def measure(
+    server: Server, path: str, load: LoadSettings, *, label: str, logging: str
+) -> Measurement:
     """A short warm-up run, thrown away, then the measured run."""
-    print(f"  wrk GET {path} ({logging}) ...", file=sys.stderr, flush=True)
+    print(f"  wrk GET {path} ({label}, {logging}) ...", file=sys.stderr, flush=True)
     url = server.base_url + path
     run_wrk(url, LoadSettings(load.threads, load.connections, WARMUP_SECONDS))
-    return parse_wrk(run_wrk(url, load), label=f"GET {path}", logging=logging)
+    output = run_wrk(url, load)
+    return parse_wrk(output, label=f"GET {path}", server=label, logging=logging)
 
 
 # --- the runs ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bench:
-    project: Path
-    work_dir: Path
-    load: LoadSettings
+def bench_bare(bench: Bench, launch: Launch) -> Measurement:
+    """Serve the one-route baseline from the rendered project's venv; load its route."""
+    port = free_port()
+    environment = {**base_environment(), "PYTHONPATH": str(bench.bare_dir)}
+    log_path = bench.work_dir / f"bare-{launch.name}.log"
+    with running_server(
+        launch.command(str(port)), cwd=bench.project, env=environment, port=port, log_path=log_path
+    ) as server:
+        wait_until_ready(server, BARE_PATH)
+        return measure(server, BARE_PATH, bench.load, label=launch.label, logging=BARE_LOGGING)
 
 
 def bench_service(
-    bench: Bench, *, info_json: bool, project_id: int | None, log_path: Path | None
+    bench: Bench, launch: Launch, logs: Logs, project_id: int | None
 ) -> tuple[list[Measurement], int]:
-    """Serve the rendered project with its own CLI; load its health and a project's detail."""
-    if info_json:
-        log_level, logging = "INFO", "INFO, JSON to /dev/null"
-    else:
-        log_level, logging = "WARNING", "WARNING, console"
+    """Serve the rendered project; load its health and a project's detail, which it may create."""
     port = free_port()
-    command = uv_run(CLI_NAME, "serve", "--host", HOST, "--port", str(port), "--workers", "1")
-    environment = service_environment(bench.work_dir, log_level=log_level, json_logs=info_json)
+    environment = service_environment(bench, logs)
+    log_path = bench.work_dir / f"service-{launch.name}.log" if logs.kept else None
     with running_server(
-        command, cwd=bench.project, env=environment, port=port, log_path=log_path
+        launch.command(str(port)), cwd=bench.project, env=environment, port=port, log_path=log_path
     ) as server:
         wait_until_ready(server, HEALTH_PATH)
         project_id = project_id or create_project(server)
         detail_path = f"/api/v1/projects/{project_id}"
         expect_ok(server, detail_path)
         measurements = [
-            measure(server, path, bench.load, logging=logging)
+            measure(server, path, bench.load, label=launch.label, logging=logs.label)
             for path in (HEALTH_PATH, detail_path)
         ]
     return measurements, project_id
 
 
-def bench_bare(bench: Bench) -> Measurement:
-    """Serve the one-route baseline with uvicorn from the rendered project's venv."""
-    app_dir = bench.work_dir / "bare"
-    app_dir.mkdir()
-    (app_dir / "bare_app.py").write_text(BARE_APP)
-    port = free_port()
-    uvicorn = ("uvicorn", "bare_app:app", "--app-dir", str(app_dir), "--log-level", "warning")
-    command = uv_run(*uvicorn, "--host", HOST, "--port", str(port), *BARE_UVICORN_OPTIONS)
-    log_path = bench.work_dir / "bare.log"
-    environment = base_environment()
-    with running_server(
-        command, cwd=bench.project, env=environment, port=port, log_path=log_path
-    ) as server:
-        wait_until_ready(server, BARE_PATH)
-        return measure(server, BARE_PATH, bench.load, logging="warning, no access log")
-
-
 def run_servers(bench: Bench, *, info_run: bool) -> list[Measurement]:
-    """The baseline first, then the service at WARNING and, unless skipped, at INFO."""
-    measurements = [bench_bare(bench)]
-    service, project_id = bench_service(
-        bench, info_json=False, project_id=None, log_path=bench.work_dir / "service.log"
-    )
-    measurements += service
-    if info_run:
-        service, _ = bench_service(bench, info_json=True, project_id=project_id, log_path=None)
-        measurements += service
+    """The baselines first, then the service on each server at WARNING and, unless skipped, INFO."""
+    measurements = [bench_bare(bench, launch) for launch in bench.framework.bare_launches]
+    project_id: int | None = None
+    for logs in (WARNING_CONSOLE, INFO_JSON) if info_run else (WARNING_CONSOLE,):
+        for launch in bench.framework.service_launches:
+            service, project_id = bench_service(bench, launch, logs, project_id)
+            measurements += service
     return measurements
 
 
 # --- report --------------------------------------------------------------------------
 
 
-def print_table(measurements: Sequence[Measurement]) -> None:
-    """One row per run; the first row is the baseline the ratios divide by."""
-    baseline = measurements[0].requests_per_second
-    header = ("endpoint", "server logging", "req/s", "avg latency", "vs bare", "wrk problems")
-    rows = [header] + [
-        (
-            m.label,
-            m.logging,
-            f"{m.requests_per_second:,.0f}",
-            m.average_latency,
-            f"{m.requests_per_second / baseline:.2f}x",
-            m.problems,
-        )
-        for m in measurements
-    ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    numeric = {2, 3, 4}
+def print_rows(rows: Sequence[Sequence[str]], numeric: set[int]) -> None:
+    """Aligned columns, numbers to the right; the first row is the header."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         cells = (
             cell.rjust(width) if column in numeric else cell.ljust(width)
@@ -494,48 +635,94 @@ def print_table(measurements: Sequence[Measurement]) -> None:
         print("  ".join(cells).rstrip())
 
 
+def print_table(measurements: Sequence[Measurement]) -> None:
+    """One row per run; the first row is the baseline the ratios divide by."""
+    baseline = measurements[0].requests_per_second
+    header = ("endpoint", "server", "logging", "req/s", "avg latency", "vs bare", "wrk problems")
+    rows = [header] + [
+        (
+            m.label,
+            m.server,
+            m.logging,
+            f"{m.requests_per_second:,.0f}",
+            m.average_latency,
+            f"{m.requests_per_second / baseline:.2f}x",
+            m.problems,
+        )
+        for m in measurements
+    ]
+    print_rows(rows, numeric={3, 4, 5})
+
+
+def print_server_comparison(measurements: Sequence[Measurement], first: str, second: str) -> None:
+    """Side by side: the same endpoint with the same logging on two servers."""
+    rates = {(m.label, m.logging, m.server): m.requests_per_second for m in measurements}
+    pairs = dict.fromkeys((m.label, m.logging) for m in measurements)
+    rows = [("endpoint", "logging", f"{first} req/s", f"{second} req/s", f"{first}/{second}")]
+    for label, logging in pairs:
+        one, other = rates.get((label, logging, first)), rates.get((label, logging, second))
+        if one is not None and other:
+            rows.append((label, logging, f"{one:,.0f}", f"{other:,.0f}", f"{one / other:.2f}x"))
+    print(f"{first} against {second}, same endpoint and logging:")
+    print_rows(rows, numeric={2, 3, 4})
+
+
 def print_server_logs(work_dir: Path) -> None:
-    """At WARNING every line a server wrote is worth a look; the INFO run's went to /dev/null."""
-    for name in ("service.log", "bare.log"):
-        path = work_dir / name
-        line_count = len(path.read_text(errors="replace").splitlines()) if path.exists() else 0
+    """The servers' own start-up lines and whatever the apps logged at WARNING or above."""
+    for path in sorted(work_dir.glob("*.log")):
+        line_count = len(path.read_text(errors="replace").splitlines())
         if line_count == 0:
-            print(f"{name}: empty (nothing at WARNING or above)")
+            print(f"{path.name}: empty")
             continue
-        print(f"{name}: {line_count} lines, the last {min(line_count, LOG_TAIL_LINES)}:")
+        print(f"{path.name}: {line_count} lines, the last {min(line_count, LOG_TAIL_LINES)}:")
         print(log_tail(path))
 
 
-def prepare_project(work_dir: Path) -> Path:
-    """Render, install and migrate the project, printing what each step took."""
-    project = work_dir / CLI_NAME
-    render_ms, dirty = render_project(project)
-    source = "working tree with uncommitted changes" if dirty else "HEAD"
-    print(f"Render:   {render_ms:,.0f} ms (copier, {PROJECT_NAME!r}, defaults, {source})")
-    started = time.perf_counter()
-    run_command(["uv", "sync"], cwd=project, env=base_environment())
-    print(f"uv sync:  {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    environment = service_environment(work_dir, log_level="WARNING", json_logs=False)
-    run_command(uv_run(CLI_NAME, "db", "upgrade"), cwd=project, env=environment)
-    print(f"Migrate:  {time.perf_counter() - started:.1f} s ({CLI_NAME} db upgrade)")
-    versions = read_versions(project)
-    print("Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
-    return project
+def print_servers(framework: Framework) -> None:
+    """Which server and command line each row of the table comes from."""
+    launches = [("bare", launch) for launch in framework.bare_launches]
+    launches += [("service", launch) for launch in framework.service_launches]
+    width = max(len(launch.label) for _, launch in launches)
+    for index, (role, launch) in enumerate(launches):
+        prefix = "Servers:" if index == 0 else ""
+        print(f"{prefix:<10}{role:<8} {launch.label:<{width}}  {launch.describe()}")
 
 
-def run_benchmark(work_dir: Path, load: LoadSettings, *, info_run: bool) -> None:
+def run_framework(bench: Bench, *, info_run: bool) -> None:
+    """Everything for one framework: prepare, serve, load, then the tables and the logs."""
+    framework = bench.framework
+    print(f"\n== {framework.title} ==", flush=True)
+    bench.work_dir.mkdir()
+    prepare_project(bench)
+    print_servers(framework)
+    measurements = run_servers(bench, info_run=info_run)
+    print()
+    print_table(measurements)
+    labels = list(dict.fromkeys(m.server for m in measurements))
+    if len(labels) == 2:
+        print()
+        print_server_comparison(measurements, *labels)
+    print()
+    print_server_logs(bench.work_dir)
+
+
+def run_benchmark(
+    work_dir: Path, frameworks: Sequence[Framework], load: LoadSettings, *, info_run: bool
+) -> list[str]:
+    """Each framework in turn, the next one even when one fails; the failures' messages."""
     print(
         f"Serve benchmark: {load.describe()} per endpoint after a {WARMUP_SECONDS} s warm-up; "
         f"servers on {HOST}, 1 worker each; {os.cpu_count()} CPUs shared with wrk",
         flush=True,
     )
-    project = prepare_project(work_dir)
-    measurements = run_servers(Bench(project, work_dir, load), info_run=info_run)
-    print()
-    print_table(measurements)
-    print()
-    print_server_logs(work_dir)
+    failures = []
+    for framework in frameworks:
+        try:
+            run_framework(Bench(framework, work_dir / framework.name, load), info_run=info_run)
+        except BenchError as error:
+            failures.append(f"{framework.title}: {error}")
+            print(f"serve_bench: {failures[-1]}", file=sys.stderr, flush=True)
+    return failures
 
 
 # --- entry point ---------------------------------------------------------------------
@@ -555,13 +742,12 @@ def main(argv: Sequence[str]) -> int:
         connections=args.connections,
         duration=QUICK_DURATION if args.quick else args.duration,
     )
+    names = ("fastapi", "flask") if args.framework == "both" else (args.framework,)
     signal.signal(signal.SIGTERM, _interrupt)  # so a SIGTERM also stops the servers
     work_dir = Path(tempfile.mkdtemp(prefix="serve-bench-"))
     try:
-        run_benchmark(work_dir, load, info_run=not args.skip_info_run)
-    except BenchError as error:
-        print(f"serve_bench: {error}", file=sys.stderr)
-        return 1
+        frameworks = [FRAMEWORKS[name] for name in names]
+        failures = run_benchmark(work_dir, frameworks, load, info_run=not args.skip_info_run)
     except KeyboardInterrupt:
         print("serve_bench: interrupted", file=sys.stderr)
         return 130
@@ -571,7 +757,7 @@ def main(argv: Sequence[str]) -> int:
                 print(f"Kept {work_dir}", file=sys.stderr)
             else:
                 shutil.rmtree(work_dir, ignore_errors=True)
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
