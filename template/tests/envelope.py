@@ -5,6 +5,11 @@ from typing import Any
 import httpx
 
 SUCCESS_KEYS = {"status", "status_code", "message", "data"}
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
 FAILURE_KEYS = {"status", "status_code", "message", "error_code", "errors"}
 
 
@@ -31,13 +36,21 @@ def assert_failure_envelope(body: dict[str, Any], status_code: int) -> None:
 
 
 def check_envelope(response: httpx.Response) -> None:
-    """The envelope every response must have; 204 and the docs page have no JSON body."""
+    """The envelope every response must have; 204 and the docs page have no JSON body.
+
+    Every response, whatever its kind, carries the security headers and a request id.
+    """
     response.read()
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, (name, response.request.url)
+    assert response.headers.get("x-request-id")
     if response.status_code == 204:
         assert response.content == b""
         return
     if response.request.url.path in {"/openapi.json", "/docs"}:
         return
+    if response.request.method == "OPTIONS" and response.is_success:
+        return  # a CORS preflight answer: headers only
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     if response.is_success:

@@ -19,6 +19,8 @@ class AppError(Exception):
     def __init__(self, message: str | None = None, *, errors: ErrorDetails | None = None) -> None:
         self.message = message or self.default_message
         self.errors: ErrorDetails = errors if errors is not None else {}
+        # Response headers the error calls for, such as Retry-After.
+        self.headers: dict[str, str] = {}
         super().__init__(self.message)
 
 
@@ -80,6 +82,13 @@ class RateLimitExceededError(AppError):
     status_code = 429
     code = "RATE_LIMIT_EXCEEDED"
     default_message = "Too many requests. Wait a moment and try again."
+
+    def __init__(self, retry_after: int | None = None) -> None:
+        if retry_after is None:
+            super().__init__()
+            return
+        super().__init__(f"Too many requests. Try again in {retry_after} seconds.")
+        self.headers["Retry-After"] = str(retry_after)
 
 
 class ServiceUnavailableError(AppError):
