@@ -108,6 +108,7 @@ AUTH_LAYOUT = [
     "src/{package}/models/schemas/users.py",
     "src/{package}/repositories/users.py",
     "src/{package}/services/users.py",
+    "src/{package}/api/security.py",
     "src/{package}/api/routes/auth.py",
     "src/{package}/api/routes/users.py",
     "src/{package}/cli_users.py",
