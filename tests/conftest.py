@@ -13,7 +13,8 @@ from pytest_copie.plugin import Copie
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
 # Answers unlike the defaults in every way that could break a render: the longest package name
-# (line lengths), quotes and non-ASCII in free text (string escaping).
+# (line lengths), quotes and non-ASCII in free text (string escaping), and no auth (the
+# defaults render auth=jwt), so that four renders cover both frameworks with both auth answers.
 CUSTOM_ANSWERS: dict[str, Any] = {
     "project_name": "Acme Inventory & Orders",
     "project_slug": "northwind-inventory-and-order-management",
@@ -21,6 +22,7 @@ CUSTOM_ANSWERS: dict[str, Any] = {
     "description": 'Tracks "stock" & orders; it\'s fast.',
     "author_name": "Zoë O'Brien",
     "author_email": "zoe.obrien@example.org",
+    "auth": "none",
 }
 
 FRAMEWORKS = ("fastapi", "flask")

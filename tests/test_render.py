@@ -101,6 +101,72 @@ def test_framework_free_layers_import_no_framework(render: Render, variant: str)
                 )
 
 
+# What auth=jwt adds to the layout (the default answer set renders it).
+AUTH_LAYOUT = [
+    "src/{package}/core/security.py",
+    "src/{package}/models/domain/users.py",
+    "src/{package}/models/schemas/users.py",
+    "src/{package}/repositories/users.py",
+    "src/{package}/services/users.py",
+    "src/{package}/api/security.py",
+    "src/{package}/api/routes/auth.py",
+    "src/{package}/api/routes/users.py",
+    "src/{package}/cli_users.py",
+    "migrations/versions/0002_create_users.py",
+    "tests/auth_fixtures.py",
+    "tests/contract/test_auth.py",
+    "tests/contract/test_auth_logs.py",
+    "tests/contract/test_ownership.py",
+    "tests/contract/test_users.py",
+    "tests/services/test_users.py",
+]
+# Words no file of an auth=none render may hold, in its name or its text. ("password" is not
+# one: the contract suite's unexpected error carries a fake one, to show it never leaks.)
+AUTH_WORDS = re.compile(
+    r"\busers\b|\buser_(?!agent)|jwt|argon2|bearer|owner_id|access_token", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_auth_jwt_renders_users_and_tokens(render: Render, framework: str) -> None:
+    project = render(variant(framework, "default"))
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+
+    paths = [project / entry.format(package="my_service") for entry in AUTH_LAYOUT]
+
+    missing = [str(path.relative_to(project)) for path in paths if not path.is_file()]
+
+    assert missing == []
+    dependencies = " ".join(pyproject["project"]["dependencies"])
+    assert "pyjwt" in dependencies
+    assert "argon2-cffi" in dependencies
+    assert "AUTH_RATE_LIMIT=10/minute" in (project / ".env.example").read_text()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_auth_none_renders_no_trace_of_users(render: Render, framework: str) -> None:
+    project = render(variant(framework, "custom"))
+
+    offenders = [
+        str(path.relative_to(project))
+        for path in text_files(project)
+        if AUTH_WORDS.search(str(path.relative_to(project)))
+        or AUTH_WORDS.search(path.read_text(encoding="utf-8"))
+    ]
+
+    assert offenders == []
+    assert not list((project / "migrations" / "versions").glob("0002_*"))
+
+
+def test_first_migration_is_the_same_for_both_auth_answers(render: Render) -> None:
+    first = "migrations/versions/0001_create_projects.py"
+
+    with_auth = (render(variant("fastapi", "default")) / first).read_text()
+    without_auth = (render(variant("fastapi", "custom")) / first).read_text()
+
+    assert with_auth == without_auth
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_custom_answers_reach_the_metadata(render: Render, framework: str) -> None:
     project = render(variant(framework, "custom"))

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.types import Processor
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -36,9 +37,15 @@ def configure_logging(*, level: str, json_logs: bool) -> None:
     renderer: Processor
     if json_logs:
         renderer = structlog.processors.JSONRenderer()
-        exception_formatter: Sequence[Processor] = (structlog.processors.dict_tracebacks,)
+        # Tracebacks as data, without the frames' local variables: they may hold a password.
+        exception_formatter: Sequence[Processor] = (
+            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+        )
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # A plain traceback: rich's, the default when rich is installed, prints every local.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
         exception_formatter = ()
 
     structlog.configure(
