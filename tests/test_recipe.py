@@ -25,6 +25,16 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def add_route_module(routes: Path, module: str) -> None:
+    """Add a module to the routes' import (its names kept sorted) and include its router."""
+    text = routes.read_text()
+    imported = re.search(r"^from my_service\.api\.routes import (.+)$", text, re.M)
+    assert imported, f"the recipe's edit no longer applies to {routes}"
+    names = sorted({*imported[1].split(", "), module})
+    text = text.replace(imported[0], f"from my_service.api.routes import {', '.join(names)}")
+    routes.write_text(f"{text}api_router.include_router({module}.router)\n")
+
+
 @pytest.fixture(scope="module")
 def project(copie_session: Copie) -> Path:
     """The default FastAPI render with the recipe's `clients` resource added and migrated."""
@@ -39,9 +49,7 @@ def project(copie_session: Copie) -> Path:
         "from my_service.models.domain.projects",
     )
     edit(package / "models" / "domain" / "__init__.py", '["Base", ', '["Base", "Client", ')
-    routes = package / "api" / "routes" / "__init__.py"
-    edit(routes, "import health, projects", "import clients, health, projects")
-    routes.write_text(routes.read_text() + "api_router.include_router(clients.router)\n")
+    add_route_module(package / "api" / "routes" / "__init__.py", "clients")
     edit(
         project / "tests" / "contract" / "test_openapi.py",
         '"/api/v1/health",',
