@@ -52,8 +52,9 @@ def project(copie_session: Copie) -> Path:
     add_route_module(package / "api" / "routes" / "__init__.py", "clients")
     edit(
         project / "tests" / "contract" / "test_openapi.py",
-        '"/api/v1/health",',
-        '"/api/v1/health",\n        "/api/v1/clients",\n        "/api/v1/clients/{client_id}",',
+        'PATHS = {\n    "/api/v1/health",',
+        'PATHS = {\n    "/api/v1/clients",\n    "/api/v1/clients/{client_id}",\n'
+        '    "/api/v1/health",',
     )
     env = {**tool_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{project / 'recipe.db'}"}
     run_tool(project, "uv", "sync")
