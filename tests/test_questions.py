@@ -36,6 +36,8 @@ BAD_ANSWERS = [
     ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     ({"python_version": "3.14"}, "python_version", "is not in ['3.11', '3.12', '3.13']"),
     ({"framework": "django"}, "framework", "'django' is not in ['fastapi', 'flask']"),
+    ({"auth": "oauth"}, "auth", "'oauth' is not in ['jwt', 'none']"),
+    ({"ci": "jenkins"}, "ci", "'jenkins' is not in ['github', 'gitlab', 'none']"),
 ]
 
 
