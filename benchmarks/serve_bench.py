@@ -45,6 +45,8 @@ CLI_NAME = "bench-service"
 PACKAGE_NAME = "bench_service"
 HOST = "127.0.0.1"
 HEALTH_PATH = "/api/v1/health"
+BENCH_EMAIL = "bench@example.com"
+BENCH_PASSWORD = "bench-password-1234"  # noqa: S105 - a throwaway account on a throwaway database
 BARE_PATH = "/bare"
 BARE_TARGET = "bare_app:app"
 QUICK_DURATION = 3
@@ -259,13 +261,21 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def http_request(
-    port: int, method: str, path: str, payload: object = None, timeout: float = 5.0
+    port: int,
+    method: str,
+    path: str,
+    payload: object = None,
+    *,
+    token: str | None = None,
+    timeout: float = 5.0,
 ) -> tuple[int, Any]:
     """One request to 127.0.0.1: the status and the JSON body (None when it is not JSON)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         body = None if payload is None else json.dumps(payload).encode()
         headers = {} if body is None else {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         raw = response.read()
@@ -475,6 +485,11 @@ def service_environment(bench: Bench, logs: Logs) -> dict[str, str]:
         ENVIRONMENT="development",
         LOG_LEVEL=logs.level,
         LOG_JSON="true" if logs.json else "false",
+        # A key of a proper length: PyJWT warns about the short development default.
+        SECRET_KEY="bench-" + "k" * 42,
+        # wrk sends every request from one address: the default limit would answer 429.
+        RATE_LIMIT="1000000000/minute",
+        AUTH_RATE_LIMIT="1000000000/minute",
     )
     return environment
 
@@ -516,10 +531,26 @@ def prepare_project(bench: Bench) -> None:
     (bench.bare_dir / "bare_app.py").write_text(framework.bare_app)
 
 
-def create_project(server: Server) -> int:
+def sign_in(server: Server) -> str:
+    """Register the benchmark's user (once per database) and log in; the bearer token.
+
+    The default render has `auth=jwt`, so a project's detail is read as its owner.
+    """
+    account = {"email": BENCH_EMAIL, "password": BENCH_PASSWORD}
+    status, envelope = http_request(server.port, "POST", "/api/v1/auth/register", account)
+    if status not in (201, 409):
+        raise BenchError(f"POST /api/v1/auth/register answered {status}: {envelope}")
+    status, envelope = http_request(server.port, "POST", "/api/v1/auth/login", account)
+    try:
+        return str(envelope["data"]["access_token"])
+    except (KeyError, TypeError) as error:
+        raise BenchError(f"POST /api/v1/auth/login answered {status}: {envelope}") from error
+
+
+def create_project(server: Server, token: str) -> int:
     """Create the project the detail endpoint reads; its id from the response envelope."""
     payload = {"name": "Bench", "budget": 100}
-    status, envelope = http_request(server.port, "POST", "/api/v1/projects", payload)
+    status, envelope = http_request(server.port, "POST", "/api/v1/projects", payload, token=token)
     if status != 201:
         raise BenchError(f"POST /api/v1/projects answered {status}: {envelope}")
     try:
@@ -528,9 +559,9 @@ def create_project(server: Server) -> int:
         raise BenchError(f"POST /api/v1/projects returned no data.id: {envelope}") from error
 
 
-def expect_ok(server: Server, path: str) -> None:
+def expect_ok(server: Server, path: str, token: str | None = None) -> None:
     """Refuse to benchmark an endpoint that does not answer 200 (wrk would count errors)."""
-    status, body = http_request(server.port, "GET", path)
+    status, body = http_request(server.port, "GET", path, token=token)
     if status != 200:
         raise BenchError(f"GET {path} answered {status} instead of 200: {body}")
 
@@ -538,8 +569,10 @@ def expect_ok(server: Server, path: str) -> None:
 # --- wrk -----------------------------------------------------------------------------
 
 
-def run_wrk(url: str, load: LoadSettings) -> str:
+def run_wrk(url: str, load: LoadSettings, token: str | None = None) -> str:
     command = ["wrk", f"-t{load.threads}", f"-c{load.connections}", f"-d{load.duration}s", url]
+    if token is not None:
+        command[1:1] = ["-H", f"Authorization: Bearer {token}"]
     return run_command(command, cwd=REPO_ROOT, env=dict(os.environ), timeout=load.duration + 60)
 
 
@@ -564,13 +597,19 @@ def parse_wrk(output: str, *, label: str, server: str, logging: str) -> Measurem
 
 
 def measure(
-    server: Server, path: str, load: LoadSettings, *, label: str, logging: str
+    server: Server,
+    path: str,
+    load: LoadSettings,
+    *,
+    label: str,
+    logging: str,
+    token: str | None = None,
 ) -> Measurement:
     """A short warm-up run, thrown away, then the measured run."""
     print(f"  wrk GET {path} ({label}, {logging}) ...", file=sys.stderr, flush=True)
     url = server.base_url + path
-    run_wrk(url, LoadSettings(load.threads, load.connections, WARMUP_SECONDS))
-    output = run_wrk(url, load)
+    run_wrk(url, LoadSettings(load.threads, load.connections, WARMUP_SECONDS), token)
+    output = run_wrk(url, load, token)
     return parse_wrk(output, label=f"GET {path}", server=label, logging=logging)
 
 
@@ -600,12 +639,15 @@ def bench_service(
         launch.command(str(port)), cwd=bench.project, env=environment, port=port, log_path=log_path
     ) as server:
         wait_until_ready(server, HEALTH_PATH)
-        project_id = project_id or create_project(server)
+        token = sign_in(server)
+        project_id = project_id or create_project(server, token)
         detail_path = f"/api/v1/projects/{project_id}"
-        expect_ok(server, detail_path)
+        expect_ok(server, detail_path, token)
         measurements = [
-            measure(server, path, bench.load, label=launch.label, logging=logs.label)
-            for path in (HEALTH_PATH, detail_path)
+            measure(server, HEALTH_PATH, bench.load, label=launch.label, logging=logs.label),
+            measure(
+                server, detail_path, bench.load, label=launch.label, logging=logs.label, token=token
+            ),
         ]
     return measurements, project_id
 
