@@ -1,4 +1,6 @@
-"""Security headers sent with every response."""
+"""Security headers sent with every response, and the order methods are listed in Allow."""
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
