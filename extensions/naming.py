@@ -155,6 +155,16 @@ def email_error(value: str) -> str:
     return 'Type an email address such as "jane@example.com".'
 
 
+def task_queue_error(task_queue: str, framework: str) -> str:
+    """ARQ runs jobs as coroutines on asyncio; a Flask service has no event loop to share."""
+    if task_queue == "arq" and framework != "fastapi":
+        return (
+            "ARQ is asyncio-only and works with the FastAPI framework. With Flask, type "
+            '"celery" (Celery on RabbitMQ) or "none".'
+        )
+    return ""
+
+
 def default_python_version() -> str:
     """The running interpreter's version when it is supported, else the newest supported one.
 
@@ -178,4 +188,5 @@ class NamingExtension(Extension):
         environment.filters["slug_error"] = slug_error
         environment.filters["package_name_error"] = package_name_error
         environment.filters["email_error"] = email_error
+        environment.filters["task_queue_error"] = task_queue_error
         environment.globals["default_python_version"] = default_python_version

@@ -25,13 +25,29 @@ CUSTOM_ANSWERS: dict[str, Any] = {
     "auth": "none",
 }
 
+# The real servers of this machine (PostgreSQL, Redis, RabbitMQ) behind every service answer:
+# each framework with Celery, and ARQ, which runs with FastAPI only.
+SERVICES_ANSWERS: dict[str, Any] = {
+    "database": "postgresql",
+    "cache": "redis",
+    "task_queue": "celery",
+}
+ARQ_ANSWERS: dict[str, Any] = {"database": "postgresql", "task_queue": "arq", "docker": False}
+
 FRAMEWORKS = ("fastapi", "flask")
-ANSWER_SETS: dict[str, dict[str, Any]] = {"default": {}, "custom": CUSTOM_ANSWERS}
+ANSWER_SETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "custom": CUSTOM_ANSWERS,
+    "services": SERVICES_ANSWERS,
+    "arq": ARQ_ANSWERS,
+}
+# The frameworks each answer set renders with, where not both.
+ONLY_FRAMEWORKS: dict[str, tuple[str, ...]] = {"arq": ("fastapi",)}
 # Every framework with every answer set: "fastapi-default", "flask-custom", ...
 VARIANTS: dict[str, dict[str, Any]] = {
     f"{framework}-{answer_set}": {**answers, "framework": framework}
     for answer_set, answers in ANSWER_SETS.items()
-    for framework in FRAMEWORKS
+    for framework in ONLY_FRAMEWORKS.get(answer_set, FRAMEWORKS)
 }
 
 
@@ -48,7 +64,12 @@ def variant_params() -> list[Any]:
 
 
 def answer_set_params() -> list[Any]:
-    return [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in ANSWER_SETS]
+    """The answer sets that render with both frameworks, for comparing the two."""
+    return [
+        pytest.param(name, marks=pytest.mark.xdist_group(name))
+        for name in ANSWER_SETS
+        if name not in ONLY_FRAMEWORKS
+    ]
 
 
 def tool_env() -> dict[str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from docs.hooks.questions import choice_values, load_questions
+from docs.hooks.questions import choice_values, load_questions, yaml_literal
 from tests.conftest import TEMPLATE_ROOT, tool_env
 
 QUESTIONS_PAGE = TEMPLATE_ROOT / "docs" / "questions.md"
@@ -29,7 +29,8 @@ def test_every_question_is_documented() -> None:
 def test_the_section_names_every_choice_and_the_default(question: str) -> None:
     spec = load_questions()[question]
     section = documented_sections()[question]
-    literal_default = [] if "{{" in str(spec.get("default", "{{")) else [str(spec["default"])]
+    default = spec.get("default", "{{")
+    literal_default = [] if "{{" in str(default) else [yaml_literal(default)]
 
     missing = [
         value for value in [*choice_values(spec), *literal_default] if f"`{value}`" not in section

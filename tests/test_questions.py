@@ -38,6 +38,14 @@ BAD_ANSWERS = [
     ({"framework": "django"}, "framework", "'django' is not in ['fastapi', 'flask']"),
     ({"auth": "oauth"}, "auth", "'oauth' is not in ['jwt', 'none']"),
     ({"ci": "jenkins"}, "ci", "'jenkins' is not in ['github', 'gitlab', 'none']"),
+    ({"database": "mysql"}, "database", "'mysql' is not in ['sqlite', 'postgresql']"),
+    ({"cache": "memcached"}, "cache", "'memcached' is not in ['none', 'redis']"),
+    ({"task_queue": "rq"}, "task_queue", "'rq' is not in ['none', 'celery', 'arq']"),
+    (
+        {"framework": "flask", "task_queue": "arq"},
+        "task_queue",
+        'ARQ is asyncio-only and works with the FastAPI framework. With Flask, type "celery"',
+    ),
 ]
 
 

@@ -60,7 +60,7 @@ def service(
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{base_url}/api/v1/health", server, log)
+        wait_until_up(f"{base_url}/api/v1/health/live", server, log)
         yield base_url
     finally:
         server.terminate()
@@ -85,15 +85,15 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"the service did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
-def test_health_answers_with_the_success_envelope(service: str) -> None:
-    status, headers, body = get(f"{service}/api/v1/health")
+def test_readiness_answers_with_the_success_envelope(service: str) -> None:
+    status, headers, body = get(f"{service}/api/v1/health/ready")
 
     assert status == 200
     assert body == {
         "status": "success",
         "status_code": 200,
-        "message": "Service is healthy",
-        "data": {"status": "ok", "version": "0.1.0", "database": "ok"},
+        "message": "Service is ready",
+        "data": {"status": "ok", "version": "0.1.0", "checks": {"database": "ok"}},
     }
     assert headers["x-request-id"]
 

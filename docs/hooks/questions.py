@@ -18,8 +18,15 @@ def load_questions(path: Path = COPIER_YML) -> dict[str, dict[str, Any]]:
     return {name: spec for name, spec in config.items() if not name.startswith("_")}
 
 
+def yaml_literal(value: object) -> str:
+    """A value as a user types it: `true`, not Python's `True`."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def choice_values(spec: dict[str, Any]) -> list[str]:
     """The values a question accepts; `choices` is a list or a mapping of label to value."""
+    if spec.get("type") == "bool":
+        return ["true", "false"]
     choices = spec.get("choices", [])
     values = choices.values() if isinstance(choices, dict) else choices
     return [str(value) for value in values]
@@ -38,7 +45,7 @@ def questions_table(questions: dict[str, dict[str, Any]]) -> str:
     for name, spec in questions.items():
         values = choice_values(spec)
         accepts = ", ".join(code(value) for value in values) if values else "text"
-        default = code(str(spec["default"])) if "default" in spec else ""
+        default = code(yaml_literal(spec["default"])) if "default" in spec else ""
         rows.append(f"| [{name}](#{name}) | {spec.get('help', '')} | {accepts} | {default} |")
     return "\n".join(rows)
 

@@ -31,7 +31,7 @@ def test_trailing_slash_is_not_redirected(client: httpx.Client) -> None:
     [
         ("PUT", "/api/v1/projects", {"GET", "POST"}),
         ("POST", "/api/v1/projects/1", {"GET", "PATCH", "DELETE"}),
-        ("DELETE", "/api/v1/health", {"GET"}),
+        ("DELETE", "/api/v1/health/live", {"GET"}),
     ],
 )
 def test_wrong_method_is_not_allowed(

@@ -12,7 +12,7 @@ ORIGIN = "https://app.example.com"
 
 def test_security_headers_are_on_every_response(client: httpx.Client) -> None:
     # The client's envelope check asserts them on every response; HSTS waits for production.
-    response = client.get("/api/v1/health")
+    response = client.get("/api/v1/health/live")
 
     assert "strict-transport-security" not in response.headers
 
@@ -21,7 +21,7 @@ def test_security_headers_are_on_every_response(client: httpx.Client) -> None:
     "settings_overrides", [{"environment": "production", "secret_key": "s" * 48}]
 )
 def test_production_adds_hsts(client: httpx.Client, settings_overrides: dict[str, Any]) -> None:
-    for path in ("/api/v1/health", "/nope"):
+    for path in ("/api/v1/health/live", "/nope"):
         response = client.get(path)
 
         assert response.headers["strict-transport-security"].startswith("max-age=")
@@ -44,7 +44,7 @@ def test_requests_over_the_rate_limit_are_refused(
     statuses = [client.get("/api/v1/projects").status_code for _ in range(4)]
 
     assert statuses == [200, 200, 200, 429]
-    refused = client.get("/api/v1/health")
+    refused = client.get("/api/v1/health/live")
     assert refused.status_code == 429
     assert refused.json()["error_code"] == "RATE_LIMIT_EXCEEDED"
     retry_after = int(refused.headers["retry-after"])
@@ -56,7 +56,7 @@ def test_requests_over_the_rate_limit_are_refused(
 def test_an_allowed_origin_may_call_the_api(
     client: httpx.Client, settings_overrides: dict[str, Any]
 ) -> None:
-    simple = client.get("/api/v1/health", headers={"Origin": ORIGIN})
+    simple = client.get("/api/v1/health/live", headers={"Origin": ORIGIN})
     preflight = client.options(
         "/api/v1/projects",
         headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
@@ -72,12 +72,12 @@ def test_an_allowed_origin_may_call_the_api(
 def test_another_origin_is_not_allowed(
     client: httpx.Client, settings_overrides: dict[str, Any]
 ) -> None:
-    response = client.get("/api/v1/health", headers={"Origin": "https://evil.example"})
+    response = client.get("/api/v1/health/live", headers={"Origin": "https://evil.example"})
 
     assert "access-control-allow-origin" not in response.headers
 
 
 def test_without_origins_no_cors_headers_are_sent(client: httpx.Client) -> None:
-    response = client.get("/api/v1/health", headers={"Origin": ORIGIN})
+    response = client.get("/api/v1/health/live", headers={"Origin": ORIGIN})
 
     assert "access-control-allow-origin" not in response.headers

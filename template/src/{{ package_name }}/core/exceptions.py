@@ -97,6 +97,19 @@ class ServiceUnavailableError(AppError):
     default_message = "The service is temporarily unavailable. Try again shortly."
 
 
+class DependencyUnavailableError(ServiceUnavailableError):
+    """A server the service needs did not answer. It is named by its role, such as "database"
+    or "cache", never by its host."""
+
+    def __init__(self, *roles: str) -> None:
+        verb = "is" if len(roles) == 1 else "are"
+        super().__init__(
+            f"The {' and '.join(roles)} {verb} unreachable. Try again shortly.",
+            errors={role: [f"The {role} did not answer."] for role in roles},
+        )
+        self.roles = roles
+
+
 _ERRORS_BY_STATUS: dict[int, type[AppError]] = {
     error.status_code: error
     for error in (

@@ -1,11 +1,18 @@
-"""What the health endpoint reports."""
+"""What the health endpoints report."""
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
-class HealthRead(BaseModel):
+class LivenessRead(BaseModel):
     status: Literal["ok"]
     version: str
-    database: Literal["ok"]
+
+
+class ReadinessRead(BaseModel):
+    status: Literal["ok"]
+    version: str
+    checks: dict[str, Literal["ok"]] = Field(
+        description="Each dependency the service needs, by its role, such as database."
+    )
