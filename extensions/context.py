@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from copier_template_extensions import ContextHook
@@ -39,3 +40,5 @@ class ContextUpdater(ContextHook):
         python_version = str(context.get("python_version", "3.11"))
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")
+        # For the rendered .env only: generated, so it is never an answer that Copier records.
+        context["secret_key"] = secrets.token_urlsafe(48)
