@@ -1,5 +1,6 @@
 """`copier update` keeps the user's work, on tagged releases this suite makes of the template."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from tests.update_support import (
     copy_project,
     files_with_conflicts,
     git,
+    tree,
     update_project,
 )
 
@@ -265,3 +267,180 @@ def test_an_update_keeps_the_users_work_and_conflicts_only_where_both_changed(
     run_tool(project, "uv", "run", "ruff", "format", "--check", ".")
     run_tool(project, "uv", "run", "mypy")
     run_tool(project, "uv", "run", "pytest", "-q", "-p", "no:randomly")
+
+
+# -- 3. A renamed question and a renamed choice keep the user's answer ---------------------------
+
+OLD_CI_QUESTION = """continuous_integration:
+  type: str
+  help: The CI service that lints, type-checks and tests every push
+  choices:
+    GitHub Actions: github-actions
+    GitLab CI/CD: gitlab
+    None: none
+  default: github-actions
+"""
+ANSWER_MIGRATION = """_migrations:
+  - version: "1.1.0"
+    when: "{{ _stage == 'before' }}"
+    command:
+      - "{{ _copier_python }}"
+      - "{{ _copier_conf.src_path }}/extensions/migrate_answers.py"
+      - --rename
+      - continuous_integration=ci
+      - --replace
+      - ci:github-actions=github
+"""
+
+
+def rename_in_tree(root: Path, old: str, new: str) -> None:
+    """Rename `old` to `new` in every file name and text under `root`, deepest paths first."""
+    for path in sorted(root.rglob("*"), key=lambda path: len(path.parts), reverse=True):
+        if path.is_file():
+            path.write_text(path.read_text().replace(old, new))
+        if old in path.name:
+            path.rename(path.with_name(path.name.replace(old, new)))
+
+
+def test_a_renamed_question_and_choice_keep_the_answer(tmp_path: Path) -> None:
+    # 1.0.0 asked `continuous_integration` with the choice `github-actions`; 1.1.0 asks `ci`
+    # with `github`, and its migration rewrites the recorded answers before the update.
+    template = TemplateRepository.from_working_tree(tmp_path / "template", None)
+    copier_yml = template.file("copier.yml")
+    current = copier_yml.read_text()
+    question_start = current.index("\nci:\n") + 1
+    question_end = current.index("\n\n", question_start) + 1
+    old_config = current[:question_start] + OLD_CI_QUESTION + current[question_end:]
+    copier_yml.write_text(old_config)
+    rename_in_tree(
+        template.file("template"),
+        "{% if ci == 'github' %}",
+        "{% if continuous_integration == 'github-actions' %}",
+    )
+    rename_in_tree(
+        template.file("template"),
+        "{% if ci == 'gitlab' %}",
+        "{% if continuous_integration == 'gitlab' %}",
+    )
+    template.release("1.0.0")
+    project = copy_project(template, tmp_path / "service", "1.0.0")
+    assert answers_of(project)["continuous_integration"] == "github-actions"
+    workflow = (project / ".github" / "workflows" / "ci.yml").read_text()
+
+    git(template.path, "revert", "--no-edit", "HEAD")
+    copier_yml.write_text(current.replace("_migrations: []\n", ANSWER_MIGRATION))
+    template.release("1.1.0")
+    update_project(project)
+
+    answers = answers_of(project)
+    assert answers["ci"] == "github"
+    assert "continuous_integration" not in answers
+    assert answers["_commit"] == "1.1.0"
+    assert (project / ".github" / "workflows" / "ci.yml").read_text() == workflow
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+# -- 4. Files the project owns are never rewritten ---------------------------------------------
+
+OUR_NOTES = "Deploys go through the platform team's pipeline; ask in #billing.\n"
+
+
+def test_files_the_project_owns_are_never_rewritten(
+    template: TemplateRepository, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "service", "1.0.0")
+    env = project / ".env"
+    env.write_text(env.read_text().replace("LOG_LEVEL=INFO", "LOG_LEVEL=DEBUG"))
+    ours_env = env.read_text()
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\n" + OUR_NOTES)
+    first_migration = project / "migrations" / "versions" / "0001_create_projects.py"
+    applied = first_migration.read_text()
+    commit_all(project, "Our notes")
+
+    template.edit("template/.env.example.jinja", "LOG_LEVEL=INFO\n", "LOG_LEVEL=WARNING\n")
+    template.edit(
+        "template/README.md.jinja",
+        "## Updating from the template\n",
+        "## Updating from the template\n\nRead the template's CHANGELOG first.\n",
+    )
+    template.edit(
+        "template/migrations/versions/0001_create_projects.py",
+        '"""',
+        '"""Fixed in 1.1.0. ',
+    )
+    template.release("1.1.0")
+    update_project(project)
+
+    assert files_with_conflicts(project) == set()
+    assert env.read_text() == ours_env
+    assert readme.read_text().endswith(OUR_NOTES)
+    assert "Read the template's CHANGELOG first." in readme.read_text()
+    assert first_migration.read_text() == applied
+    assert "LOG_LEVEL=WARNING" in (project / ".env.example").read_text()
+
+
+# -- 5. Secrets reach neither the answers file nor git --------------------------------------------
+
+
+def test_the_secret_key_is_generated_into_an_ignored_env_file(
+    template: TemplateRepository, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "service", "1.0.0")
+    other = copy_project(template, tmp_path / "other", "1.0.0")
+
+    env = (project / ".env").read_text()
+    (secret,) = re.findall(r"^SECRET_KEY=(.+)$", env, flags=re.MULTILINE)
+    assert len(secret) >= 32
+    assert secret not in (other / ".env").read_text()
+    example = (project / ".env.example").read_text()
+    assert (
+        env.split("SECRET_KEY=")[1].split("\n", 1)[1]
+        == example.split("SECRET_KEY=")[1].split("\n", 1)[1]
+    )
+    assert git(project, "check-ignore", ".env").strip() == ".env"
+    assert ".env" not in git(project, "ls-files").split()
+    assert secret not in git(project, "log", "--all", "--patch")
+    assert secret not in (project / ".copier-answers.yml").read_text()
+    questions = [key for key in answers_of(project) if not key.startswith("_")]
+    assert [key for key in questions if re.search("secret|password|token|key", key)] == []
+
+
+# -- 6. A refused update says why and changes nothing -------------------------------------------
+
+
+def released_twice(template: TemplateRepository) -> None:
+    template.file("template/SECURITY.md").write_text(SECURITY_POLICY)
+    template.release("1.1.0")
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        ("dirty", "Destination repository is dirty; cannot continue."),
+        ("no_answers", "Cannot update because cannot obtain old template references"),
+        ("downgrade", "You are downgrading from 1.1.0 to 1.0.0."),
+    ],
+)
+def test_a_refused_update_says_why_and_changes_nothing(
+    template: TemplateRepository, tmp_path: Path, prepare: str, message: str
+) -> None:
+    released_twice(template)
+    version = "1.0.0"
+    project = copy_project(
+        template, tmp_path / "service", "1.1.0" if prepare == "downgrade" else "1.0.0"
+    )
+    if prepare == "dirty":
+        edit(project / "README.md", "# ", "# Our own title, not committed: ")
+    elif prepare == "no_answers":
+        git(project, "rm", "--quiet", ".copier-answers.yml")
+        commit_all(project, "Lose the answers")
+        version = "1.1.0"
+    before = tree(project)
+    status = git(project, "status", "--porcelain")
+
+    with pytest.raises(UserMessageError, match=re.escape(message)):
+        update_project(project, version if prepare != "dirty" else "1.1.0")
+
+    assert tree(project) == before
+    assert git(project, "status", "--porcelain") == status

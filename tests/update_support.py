@@ -49,8 +49,9 @@ class TemplateRepository:
         self.path = path
 
     @classmethod
-    def from_working_tree(cls, path: Path, version: str) -> "TemplateRepository":
-        """Copy every file git would keep (tracked or new, not ignored) and release `version`."""
+    def from_working_tree(cls, path: Path, version: str | None) -> "TemplateRepository":
+        """Copy every file git would keep (tracked or new, not ignored) and commit it, released
+        as `version` unless that is None."""
         listed = git(TEMPLATE_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
         for relative in filter(None, listed.split("\0")):
             source = TEMPLATE_ROOT / relative
@@ -60,7 +61,10 @@ class TemplateRepository:
                 shutil.copy2(source, target)
         git(path, "init", "--quiet", "--initial-branch=main")
         repository = cls(path)
-        repository.release(version)
+        if version is None:
+            commit_all(path, "The template as it is")
+        else:
+            repository.release(version)
         return repository
 
     def file(self, relative: str) -> Path:
