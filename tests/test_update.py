@@ -444,3 +444,48 @@ def test_a_refused_update_says_why_and_changes_nothing(
 
     assert tree(project) == before
     assert git(project, "status", "--porcelain") == status
+
+
+# -- 2. Toggling a feature adds or removes exactly its files -------------------------------------
+
+# Each step changes one answer of the project rendered with the defaults; the last goes back.
+TOGGLES: list[dict[str, object]] = [
+    {"auth": "none"},
+    {"cache": "redis"},
+    {"task_queue": "celery"},
+    {"docker": False},
+    {"auth": "jwt", "cache": "none", "task_queue": "none", "docker": True},
+]
+# Made for this copy or by the tools, not by the template's answers.
+NOT_RENDERED = {".env", "uv.lock"}
+
+
+def rendered_tree(project: Path) -> dict[str, str]:
+    return {path: text for path, text in tree(project).items() if path not in NOT_RENDERED}
+
+
+@pytest.mark.rendered
+@pytest.mark.parametrize(
+    "framework",
+    [pytest.param(name, marks=pytest.mark.xdist_group(f"update-{name}")) for name in FRAMEWORKS],
+)
+def test_toggling_a_feature_adds_or_removes_exactly_its_files(
+    template: TemplateRepository, tmp_path: Path, framework: str
+) -> None:
+    project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
+    answers: dict[str, object] = {"framework": framework}
+    for step, toggle in enumerate(TOGGLES):
+        before = set(rendered_tree(project))
+        update_project(project, **toggle)
+        answers.update(toggle)
+        fresh = copy_project(template, tmp_path / f"fresh-{step}", "1.0.0", **answers)
+
+        assert rendered_tree(project) == rendered_tree(fresh), toggle
+        after = set(rendered_tree(project))
+        print(
+            f"{framework} {toggle}: added {sorted(after - before)}, removed {sorted(before - after)}"
+        )
+        run_tool(project, "uv", "sync")
+        run_tool(project, "uv", "run", "ruff", "check", ".")
+        run_tool(project, "uv", "run", "mypy")
+        commit_all(project, f"Answer {toggle}")
