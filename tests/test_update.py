@@ -1,5 +1,6 @@
 """`copier update` keeps the user's work, on tagged releases this suite makes of the template."""
 
+import logging
 import re
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from tests.update_support import (
     tree,
     update_project,
 )
+
+logger = logging.getLogger(__name__)
 
 PACKAGE = "src/my_service"
 CONFIG = f"{PACKAGE}/core/config.py"
@@ -482,9 +485,7 @@ def test_toggling_a_feature_adds_or_removes_exactly_its_files(
 
         assert rendered_tree(project) == rendered_tree(fresh), toggle
         after = set(rendered_tree(project))
-        print(
-            f"{framework} {toggle}: added {sorted(after - before)}, removed {sorted(before - after)}"
-        )
+        logger.info("%s %s adds %s, removes %s", framework, toggle, after - before, before - after)
         run_tool(project, "uv", "sync")
         run_tool(project, "uv", "run", "ruff", "check", ".")
         run_tool(project, "uv", "run", "mypy")
