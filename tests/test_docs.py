@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from docs.hooks.questions import choice_values, load_questions, yaml_literal
 from tests.conftest import TEMPLATE_ROOT, tool_env
@@ -59,3 +60,12 @@ def test_the_site_builds_strictly_with_the_questions_table(tmp_path: Path) -> No
     assert rows == list(load_questions())
     assert (site / "architecture" / "index.html").read_text().count('class="mermaid"') == 1
     assert not (site / "hooks").exists()
+
+
+def test_every_release_in_the_changelog_is_a_pep_440_version_newest_first() -> None:
+    headings = re.findall(r"^## (\S+)", (TEMPLATE_ROOT / "CHANGELOG.md").read_text(), re.M)
+    releases = [heading for heading in headings if heading != "Unreleased"]
+
+    versions = [Version(release) for release in releases]
+    assert [str(version) for version in versions] == releases
+    assert versions == sorted(versions, reverse=True)
