@@ -24,6 +24,13 @@ _SYNC_DEVICE = {
 }
 _ASYNC_FRAMEWORKS = {"fastapi"}
 
+# The image of each server, one place for compose.yaml and both CI files.
+SERVER_IMAGES = {
+    "postgres": "postgres:17",
+    "redis": "redis:8-alpine",
+    "rabbitmq": "rabbitmq:4-alpine",
+}
+
 
 class ContextUpdater(ContextHook):
     """Add derived values to the rendering context."""
@@ -39,3 +46,17 @@ class ContextUpdater(ContextHook):
         python_version = str(context.get("python_version", "3.11"))
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")
+        context["postgresql_driver"] = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
+        context["servers"] = servers(context)
+        context["server_images"] = SERVER_IMAGES
+
+
+def servers(context: dict[str, Any]) -> list[str]:
+    """The servers the answers need beside the service, named as their images and hosts are:
+    compose.yaml runs them and the CI files start them as service containers."""
+    needed = {  # in the order of SERVER_IMAGES
+        "postgres": context.get("database") == "postgresql",
+        "redis": context.get("cache") == "redis" or context.get("task_queue") == "arq",
+        "rabbitmq": context.get("task_queue") == "celery",
+    }
+    return [name for name, is_needed in needed.items() if is_needed]
