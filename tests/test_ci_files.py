@@ -1,4 +1,6 @@
 """The `ci` answer renders one CI service's files, and every CI file is valid for its tool.
+The CI files start the servers the other answers need as service containers, and build the
+image when there is one.
 
 The validators run offline: actionlint and shellcheck ship their binaries in their wheels,
 check-jsonschema carries the GitLab CI, GitHub workflow, Dependabot and Renovate schemas, and
