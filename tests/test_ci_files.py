@@ -234,8 +234,14 @@ def test_both_ci_files_build_the_image_when_there_is_one(render_ci: RenderCi, do
     github = load_yaml(render_ci("github", answers) / ".github" / "workflows" / "ci.yml")["jobs"]
     gitlab = load_yaml(render_ci("gitlab", answers) / ".gitlab-ci.yml")
 
+    dependabot = load_yaml(render_ci("github", answers) / ".github" / "dependabot.yml")
+    ecosystems = {update["package-ecosystem"] for update in dependabot["updates"]}
+
     assert ("docker" in github) == docker
     assert ("docker" in gitlab) == docker
+    assert ecosystems & {"docker", "docker-compose"} == (
+        {"docker", "docker-compose"} if docker else set()
+    )
     if docker:
         steps = github["docker"]["steps"]
         assert [step["run"] for step in steps if "run" in step] == DOCKER_SCRIPT
