@@ -24,8 +24,6 @@ from pytest_copie.plugin import Copie
 from extensions.context import SERVER_IMAGES
 from tests.conftest import run_tool, tool_env
 
-pytestmark = pytest.mark.xdist_group("docker")
-
 TOOLS = Path(sys.executable).parent
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore")
 SECRET_KEY = "a-key-for-checking-compose-yaml-only-0123456789"  # noqa: S105 - not a secret
@@ -65,8 +63,9 @@ RenderWith = Callable[[dict[str, Any]], Path]
 
 @pytest.fixture(scope="module")
 def render_with(copie_session: Copie) -> RenderWith:
-    """Render the defaults with some answers changed, once per set of answers. Render only:
-    nothing here needs the project's environment."""
+    """Render the defaults with some answers changed, once per set of answers and worker (the
+    tests are not grouped: renders are cheap, and most are used once). Render only: nothing
+    here needs the project's environment."""
     renders: dict[str, Path] = {}
 
     def _render(answers: dict[str, Any]) -> Path:
