@@ -24,7 +24,8 @@ _SYNC_DEVICE = {
 }
 _ASYNC_FRAMEWORKS = {"fastapi"}
 
-# The image of each server, one place for compose.yaml and both CI files.
+# The image of each server, for compose.yaml and both CI files; the template's own workflow
+# starts the same (tests/test_ci_files.py checks it).
 SERVER_IMAGES = {
     "postgres": "postgres:17",
     "redis": "redis:8-alpine",
@@ -54,7 +55,7 @@ class ContextUpdater(ContextHook):
 def servers(context: dict[str, Any]) -> list[str]:
     """The servers the answers need beside the service, named as their images and hosts are:
     compose.yaml runs them and the CI files start them as service containers."""
-    needed = {  # in the order of SERVER_IMAGES
+    needed = {
         "postgres": context.get("database") == "postgresql",
         "redis": context.get("cache") == "redis" or context.get("task_queue") == "arq",
         "rabbitmq": context.get("task_queue") == "celery",

@@ -22,7 +22,7 @@ import pytest
 from pytest_copie.plugin import Copie
 
 from extensions.context import SERVER_IMAGES
-from tests.conftest import run_tool, tool_env
+from tests.conftest import VARIANTS, run_tool, tool_env, variant_params
 
 TOOLS = Path(sys.executable).parent
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore")
@@ -309,3 +309,24 @@ def test_the_build_context_holds_what_the_image_needs_and_no_secret(
     # Every file the final stage copies from the build context exists in a render.
     for path in ("alembic.ini", "migrations", "src", "pyproject.toml", "README.md"):
         assert (project / path).exists(), path
+
+
+@pytest.mark.rendered
+@pytest.mark.parametrize(
+    "project",
+    [param for param in variant_params() if VARIANTS[str(param.values[0])].get("docker", True)],
+    indirect=True,
+)
+def test_every_command_the_containers_run_exists(project: Path) -> None:
+    """compose.yaml and the image's CMD call the project's CLI (`db upgrade`, `serve`, `worker`):
+    each command, with its arguments, answers `--help` in the synced render."""
+    services = compose_config(project, SECRET_KEY=SECRET_KEY)["services"]
+    image_command = json.loads(dict(instructions(project / "Dockerfile"))["CMD"])
+    commands = [image_command] + [
+        service["command"] for service in services.values() if service.get("command")
+    ]
+
+    assert len(commands) == 2 + ("worker" in services)
+    for command in commands:
+        result = run_tool(project, "uv", "run", "--no-sync", *command, "--help")
+        assert "Usage:" in result.stdout
