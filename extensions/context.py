@@ -25,6 +25,14 @@ _SYNC_DEVICE = {
 }
 _ASYNC_FRAMEWORKS = {"fastapi"}
 
+# The image of each server, for compose.yaml and both CI files; the template's own workflow
+# starts the same (tests/test_ci_files.py checks it).
+SERVER_IMAGES = {
+    "postgres": "postgres:17",
+    "redis": "redis:8-alpine",
+    "rabbitmq": "rabbitmq:4-alpine",
+}
+
 
 class ContextUpdater(ContextHook):
     """Add derived values to the rendering context."""
@@ -40,5 +48,19 @@ class ContextUpdater(ContextHook):
         python_version = str(context.get("python_version", "3.11"))
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")
+        context["postgresql_driver"] = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
+        context["servers"] = servers(context)
+        context["server_images"] = SERVER_IMAGES
         # For the rendered .env only: generated, so it is never an answer that Copier records.
         context["secret_key"] = secrets.token_urlsafe(48)
+
+
+def servers(context: dict[str, Any]) -> list[str]:
+    """The servers the answers need beside the service, named as their images and hosts are:
+    compose.yaml runs them and the CI files start them as service containers."""
+    needed = {
+        "postgres": context.get("database") == "postgresql",
+        "redis": context.get("cache") == "redis" or context.get("task_queue") == "arq",
+        "rabbitmq": context.get("task_queue") == "celery",
+    }
+    return [name for name, is_needed in needed.items() if is_needed]

@@ -1,4 +1,6 @@
 """The `ci` answer renders one CI service's files, and every CI file is valid for its tool.
+The CI files start the servers the other answers need as service containers, and build the
+image when there is one.
 
 The validators run offline: actionlint and shellcheck ship their binaries in their wheels,
 check-jsonschema carries the GitLab CI, GitHub workflow, Dependabot and Renovate schemas, and
@@ -17,6 +19,7 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
+from extensions.context import SERVER_IMAGES
 from tests.conftest import TEMPLATE_ROOT, run_tool, tool_env
 
 pytestmark = pytest.mark.xdist_group("ci")
@@ -55,21 +58,45 @@ CHECKS = [
     "uv run pytest",
 ]
 
-RenderCi = Callable[[str], Path]
+# Answers that need servers, and the servers the CI files must start for them.
+SERVER_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "no-server": ({"docker": False}, []),
+    "postgresql": ({"database": "postgresql"}, ["postgres"]),
+    "redis": ({"cache": "redis"}, ["redis"]),
+    "flask-celery": (
+        {"framework": "flask", "database": "postgresql", "cache": "redis", "task_queue": "celery"},
+        ["postgres", "redis", "rabbitmq"],
+    ),
+    "arq": ({"database": "postgresql", "task_queue": "arq"}, ["postgres", "redis"]),
+}
+# The variables the rendered tests read, with the URL of each server; `{host}` is localhost on
+# GitHub (ports published on the runner) and the service's alias on GitLab.
+SERVER_VARIABLES = {
+    "postgres": (
+        "TEST_DATABASE_URL",
+        "postgresql+{driver}://postgres:postgres@{host}:5432/postgres",
+    ),
+    "redis": ("REDIS_URL", "redis://{host}:6379/0"),
+    "rabbitmq": ("BROKER_URL", "amqp://guest:guest@{host}:5672//"),
+}
+
+RenderCi = Callable[..., Path]
 
 
 @pytest.fixture(scope="module")
 def render_ci(copie_session: Copie) -> RenderCi:
-    """Render the default answers with one `ci` choice, once per choice."""
+    """Render the default answers with one `ci` choice and maybe other answers, once each."""
     renders: dict[str, Path] = {}
 
-    def _render(ci: str) -> Path:
-        if ci not in renders:
-            result = copie_session.copy(extra_answers={"ci": ci})
+    def _render(ci: str, answers: dict[str, Any] | None = None) -> Path:
+        extra_answers = {**(answers or {}), "ci": ci}
+        key = repr(sorted(extra_answers.items()))
+        if key not in renders:
+            result = copie_session.copy(extra_answers=extra_answers)
             assert result.exception is None, result.exception
             assert result.project_dir is not None
-            renders[ci] = result.project_dir
-        return renders[ci]
+            renders[key] = result.project_dir
+        return renders[key]
 
     return _render
 
@@ -133,6 +160,95 @@ def test_the_github_workflow_runs_every_check_on_the_projects_python(render_ci: 
     assert [step["run"] for step in steps if "run" in step] == CHECKS
 
 
+def expected_variables(servers: list[str], framework: str, host: str | None) -> dict[str, str]:
+    driver = "asyncpg" if framework == "fastapi" else "psycopg"
+    return {
+        SERVER_VARIABLES[server][0]: SERVER_VARIABLES[server][1].format(
+            driver=driver, host=host or server
+        )
+        for server in servers
+    }
+
+
+@pytest.mark.parametrize("case", SERVER_CASES)
+def test_the_github_workflow_starts_the_servers_the_answers_need(
+    render_ci: RenderCi, case: str
+) -> None:
+    answers, servers = SERVER_CASES[case]
+    project = render_ci("github", answers)
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    job = load_yaml(workflow)["jobs"]["check"]
+    services = job.get("services", {})
+
+    actionlint(workflow)
+    run_tool(
+        project,
+        tool("check-jsonschema"),
+        "--builtin-schema",
+        SCHEMAS[".github/workflows/ci.yml"],
+        str(workflow),
+    )
+    assert list(services) == servers
+    for name, service in services.items():
+        assert service["image"] == SERVER_IMAGES[name]
+        assert "--health-cmd" in service["options"]
+        assert len(service["ports"]) == 1
+    framework = answers.get("framework", "fastapi")
+    assert job.get("env", {}) == expected_variables(servers, framework, host="localhost")
+
+
+@pytest.mark.parametrize("case", SERVER_CASES)
+def test_the_gitlab_pipeline_starts_the_servers_the_answers_need(
+    render_ci: RenderCi, case: str
+) -> None:
+    answers, servers = SERVER_CASES[case]
+    project = render_ci("gitlab", answers)
+    job = load_yaml(project / ".gitlab-ci.yml")["check"]
+    services = job.get("services", [])
+
+    run_tool(
+        project,
+        tool("check-jsonschema"),
+        "--builtin-schema",
+        SCHEMAS[".gitlab-ci.yml"],
+        ".gitlab-ci.yml",
+    )
+    assert [service["alias"] for service in services] == servers
+    for service in services:
+        assert service["name"] == SERVER_IMAGES[service["alias"]]
+    framework = answers.get("framework", "fastapi")
+    assert job.get("variables", {}) == expected_variables(servers, framework, host=None)
+
+
+# The job that lints the Dockerfile, checks compose.yaml and builds the image, in both CI files.
+DOCKER_SCRIPT = [
+    "docker run --rm --interactive hadolint/hadolint < Dockerfile",
+    "docker compose config --quiet",
+    "docker build --tag my-service:ci .",
+]
+
+
+@pytest.mark.parametrize("docker", [True, False])
+def test_both_ci_files_build_the_image_when_there_is_one(render_ci: RenderCi, docker: bool) -> None:
+    answers = SERVER_CASES["redis"][0] if docker else SERVER_CASES["no-server"][0]
+    github = load_yaml(render_ci("github", answers) / ".github" / "workflows" / "ci.yml")["jobs"]
+    gitlab = load_yaml(render_ci("gitlab", answers) / ".gitlab-ci.yml")
+
+    dependabot = load_yaml(render_ci("github", answers) / ".github" / "dependabot.yml")
+    ecosystems = {update["package-ecosystem"] for update in dependabot["updates"]}
+
+    assert ("docker" in github) == docker
+    assert ("docker" in gitlab) == docker
+    assert ecosystems & {"docker", "docker-compose"} == (
+        {"docker", "docker-compose"} if docker else set()
+    )
+    if docker:
+        steps = github["docker"]["steps"]
+        assert [step["run"] for step in steps if "run" in step] == DOCKER_SCRIPT
+        assert gitlab["docker"]["script"] == DOCKER_SCRIPT
+        assert gitlab["docker"]["services"] == [gitlab["docker"]["image"] + "-dind"]
+
+
 def test_the_gitlab_pipeline_runs_every_check_with_a_uv_cache(render_ci: RenderCi) -> None:
     project = render_ci("gitlab")
     pipeline = load_yaml(project / ".gitlab-ci.yml")
@@ -165,6 +281,15 @@ def test_the_templates_own_workflow_passes_actionlint() -> None:
         tool("check-jsonschema"),
         *("--builtin-schema", "vendor.github-workflows", str(workflow)),
     )
+
+
+def test_the_templates_own_tests_have_every_server() -> None:
+    """The suite renders projects that need every server, and CI fails a test it would skip."""
+    services = load_yaml(TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml")["jobs"]["test"][
+        "services"
+    ]
+
+    assert {name: service["image"] for name, service in services.items()} == SERVER_IMAGES
 
 
 def collected(*selections: list[str]) -> list[set[str]]:
