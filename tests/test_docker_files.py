@@ -12,6 +12,7 @@ a missing one fails these tests; nothing here skips.
 import fnmatch
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -252,10 +253,18 @@ def test_compose_runs_the_service_and_what_the_answers_need(
         assert environment["BROKER_URL"] == "amqp://guest:guest@rabbitmq:5672//"
 
 
-def test_compose_refuses_to_start_without_a_secret_key(render_with: RenderWith) -> None:
-    project = render_with({})
-    env = {key: value for key, value in tool_env().items() if key != "SECRET_KEY"}
+def test_compose_takes_the_generated_secret_key_from_env_and_refuses_to_start_without_it(
+    render_with: RenderWith, tmp_path: Path
+) -> None:
+    project = tmp_path / "service"
+    shutil.copytree(render_with({}), project)
+    (secret,) = re.findall(r"^SECRET_KEY=(.+)$", (project / ".env").read_text(), re.MULTILINE)
 
+    config = compose_config(project)
+    assert config["services"]["app"]["environment"]["SECRET_KEY"] == secret
+
+    (project / ".env").unlink()
+    env = {key: value for key, value in tool_env().items() if key != "SECRET_KEY"}
     result = subprocess.run(
         [tool("docker-compose"), "config", "--quiet"],
         cwd=project,
