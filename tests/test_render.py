@@ -158,6 +158,53 @@ def test_auth_none_renders_no_trace_of_users(render: Render, framework: str) -> 
     assert not list((project / "migrations" / "versions").glob("0002_*"))
 
 
+# What cache=redis adds to the layout (the services answer set renders it).
+CACHE_LAYOUT = [
+    "src/{package}/infrastructure/cache.py",
+    "tests/cache_fixtures.py",
+    "tests/servers.py",
+    "tests/contract/test_cache.py",
+    "tests/contract/test_cache_outage.py",
+    "tests/services/test_project_cache.py",
+]
+# Code and settings only: the CI files say where a Redis service would go, whatever the answer.
+CACHE_WORDS = re.compile(r"(?i:redis)|infrastructure\.cache|\bCache(Dep)?\b|cache_key|read_project")
+CODE_AND_SETTINGS = ("src", "tests", "pyproject.toml", ".env.example", "README.md")
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_cache_redis_renders_the_cache(render: Render, framework: str) -> None:
+    project = render(variant(framework, "services"))
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+
+    missing = [
+        entry
+        for entry in CACHE_LAYOUT
+        if not (project / entry.format(package="my_service")).is_file()
+    ]
+
+    assert missing == []
+    assert any(name.startswith("redis") for name in dependencies["dependencies"])
+    assert "CACHE_KEY_PREFIX=my-service" in (project / ".env.example").read_text()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_cache_none_renders_no_trace_of_redis(render: Render, framework: str) -> None:
+    project = render(variant(framework, "default"))
+
+    offenders = [
+        str(path.relative_to(project))
+        for path in text_files(project)
+        if path.relative_to(project).parts[0] in CODE_AND_SETTINGS
+        and (
+            CACHE_WORDS.search(str(path.relative_to(project)))
+            or CACHE_WORDS.search(path.read_text(encoding="utf-8"))
+        )
+    ]
+
+    assert offenders == []
+
+
 def test_first_migration_is_the_same_for_both_auth_answers(render: Render) -> None:
     first = "migrations/versions/0001_create_projects.py"
 
@@ -215,9 +262,12 @@ def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> No
 
 # Files whose text must not depend on the framework: the contract suite (black-box HTTP
 # tests) and the layers that hold no sync/async difference. core/config.py differs in one
-# line only: the default database URL names the sync or the async SQLite driver.
+# line only: the default database URL names the sync or the async SQLite driver. With
+# cache=redis, core/rate_limit.py counts in Redis, a network call that FastAPI awaits
+# (limits.aio) and Flask makes plainly: it is written once with the sync/async device.
 SHARED_TREES = ("tests/contract", "src/{package}/core", "src/{package}/models")
 DRIVER_SPECIFIC = {"config.py"}
+DEVICE_WITH_REDIS = {"rate_limit.py"}
 # Imports that must not appear in the other framework's render.
 FOREIGN_IMPORTS = {
     "fastapi": ("flask", "flask_openapi3", "werkzeug", "granian"),
@@ -226,12 +276,13 @@ FOREIGN_IMPORTS = {
 
 
 def tree_texts(project: Path, tree: str) -> dict[str, str]:
-    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
-    root = project / tree.format(package=package)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    root = project / tree.format(package=answers["package_name"])
+    differing = DRIVER_SPECIFIC | (DEVICE_WITH_REDIS if answers["cache"] == "redis" else set())
     return {
         str(path.relative_to(root)): path.read_text()
         for path in sorted(root.rglob("*.py"))
-        if path.name not in DRIVER_SPECIFIC
+        if path.name not in differing
     }
 
 
