@@ -103,3 +103,16 @@ def test_a_commit_the_database_cannot_take_is_503_and_nothing_is_kept(
 
     assert_database_unavailable(response)
     assert client.get(PROJECTS).json()["meta"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 0.1}],
+)
+@pytest.mark.usefixtures("occupied_pool")
+def test_a_request_that_finds_no_free_connection_in_time_is_503(client: httpx.Client) -> None:
+    with capture_logs() as logs:
+        assert_database_unavailable(client.get(PROJECTS))
+
+    warnings = [entry for entry in logs if entry["event"] == "dependency_unreachable"]
+    assert [entry["dependency"] for entry in warnings] == ["database"]
