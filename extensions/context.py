@@ -45,6 +45,18 @@ class ContextUpdater(ContextHook):
         context["is_async"] = is_async
         context.update(_ASYNC_DEVICE if is_async else _SYNC_DEVICE)
         context["sqlite_driver"] = "sqlite+aiosqlite" if is_async else "sqlite+pysqlite"
+        # The service's PostgreSQL driver: asyncpg on the event loop, psycopg 3 for sync code.
+        postgresql_driver = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
+        context["postgresql_driver"] = postgresql_driver
+        package_name = context.get("package_name", "")
+        if context.get("database") == "postgresql":
+            context["database_driver"] = postgresql_driver
+            context["default_database_url"] = (
+                f"{postgresql_driver}://postgres:postgres@localhost:5432/{package_name}"
+            )
+        else:
+            context["database_driver"] = context["sqlite_driver"]
+            context["default_database_url"] = f"{context['sqlite_driver']}:///./{package_name}.db"
         python_version = str(context.get("python_version", "3.11"))
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")

@@ -214,6 +214,45 @@ def test_first_migration_is_the_same_for_both_auth_answers(render: Render) -> No
     assert with_auth == without_auth
 
 
+# The PostgreSQL driver each framework's service uses, and the SQLite one it then leaves out.
+POSTGRESQL_DRIVERS = {"fastapi": "asyncpg", "flask": "psycopg"}
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_database_postgresql_renders_its_driver_and_test_databases(
+    render: Render, framework: str
+) -> None:
+    project = render(variant(framework, "services"))
+    driver = POSTGRESQL_DRIVERS[framework]
+
+    dependencies = " ".join(
+        tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    config = (project / "src" / "my_service" / "core" / "config.py").read_text()
+    fixtures = (project / "tests" / "database_fixtures.py").read_text()
+
+    assert driver in dependencies
+    assert "aiosqlite" not in dependencies
+    assert f"postgresql+{driver}://postgres:postgres@localhost:5432/my_service" in config
+    assert "TEST_DATABASE_URL" in fixtures
+    assert (project / "tests" / "contract" / "test_server_outages.py").is_file()
+    assert f"DATABASE_URL=postgresql+{driver}://" in (project / ".env.example").read_text()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_database_sqlite_needs_no_server(render: Render, framework: str) -> None:
+    project = render(variant(framework, "default"))
+
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    fixtures = (project / "tests" / "database_fixtures.py").read_text()
+
+    assert not any("asyncpg" in name or "psycopg" in name for name in metadata["dependencies"])
+    assert "sqlite" in fixtures
+    assert "TEST_DATABASE_URL" not in fixtures
+    assert not (project / "tests" / "servers.py").exists()
+    assert not (project / "tests" / "contract" / "test_server_outages.py").exists()
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_custom_answers_reach_the_metadata(render: Render, framework: str) -> None:
     project = render(variant(framework, "custom"))
@@ -262,7 +301,7 @@ def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> No
 
 # Files whose text must not depend on the framework: the contract suite (black-box HTTP
 # tests) and the layers that hold no sync/async difference. core/config.py differs in one
-# line only: the default database URL names the sync or the async SQLite driver. With
+# line only: the default database URL names the sync or the async driver. With
 # cache=redis, core/rate_limit.py counts in Redis, a network call that FastAPI awaits
 # (limits.aio) and Flask makes plainly: it is written once with the sync/async device.
 SHARED_TREES = ("tests/contract", "src/{package}/core", "src/{package}/models")

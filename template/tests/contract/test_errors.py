@@ -5,7 +5,6 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.conftest import BOOM_PATH
-from tests.factories import project_payload
 
 INTERNALS = ("Traceback", "RuntimeError", "sqlalchemy", "secret-table", 'File "')
 
@@ -85,15 +84,3 @@ def test_unexpected_error_hides_its_internals(client: httpx.Client) -> None:
     assert isinstance(logged[0]["exc_info"], RuntimeError)
     request_log = next(entry for entry in logs if entry["event"] == "http_request")
     assert request_log["status"] == 500
-
-
-def test_a_failed_commit_is_reported_and_nothing_is_kept(
-    client: httpx.Client, failing_commit: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    response = client.post("/api/v1/projects", json=project_payload())
-    monkeypatch.undo()  # the database works again
-
-    assert response.status_code == 500
-    assert response.json()["error_code"] == "INTERNAL_ERROR"
-    assert "disk" not in response.text
-    assert client.get("/api/v1/projects").json()["meta"]["total"] == 0
