@@ -52,9 +52,9 @@ def project(copie_session: Copie) -> Path:
     add_route_module(package / "api" / "routes" / "__init__.py", "clients")
     edit(
         project / "tests" / "contract" / "test_openapi.py",
-        'PATHS = {\n    "/api/v1/health",',
+        'PATHS = {\n    "/api/v1/health/live",',
         'PATHS = {\n    "/api/v1/clients",\n    "/api/v1/clients/{client_id}",\n'
-        '    "/api/v1/health",',
+        '    "/api/v1/health/live",',
     )
     env = {**tool_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{project / 'recipe.db'}"}
     run_tool(project, "uv", "sync")
