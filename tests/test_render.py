@@ -355,3 +355,64 @@ def test_a_render_carries_only_its_own_framework(render: Render, framework: str)
     )
     for name in FOREIGN_IMPORTS[framework]:
         assert name.replace("_", "-") not in dependencies
+
+
+# What a task queue adds to the layout (the services and arq answer sets render one).
+JOB_LAYOUT = [
+    "src/{package}/infrastructure/jobs.py",
+    "src/{package}/infrastructure/worker.py",
+    "src/{package}/services/jobs.py",
+    "src/{package}/services/notifications.py",
+    "src/{package}/repositories/notifications.py",
+    "src/{package}/models/domain/notifications.py",
+    "migrations/versions/0003_create_notifications.py",
+    "tests/job_queue.py",
+    "tests/job_fixtures.py",
+    "tests/jobs/test_broker.py",
+    "tests/jobs/test_enqueue.py",
+    "tests/jobs/test_retries.py",
+    "tests/jobs/test_worker.py",
+    "tests/services/test_notifications.py",
+]
+# Words no file of a task_queue=none render may hold, in its name or its text.
+JOB_WORDS = re.compile(r"celery|\barq\b|broker|notification|job_queue|task_queue_name", re.I)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(name, marks=pytest.mark.xdist_group(name.split("-")[1]))
+        for name in ("fastapi-services", "flask-services", "fastapi-arq")
+    ],
+)
+def test_a_task_queue_renders_its_jobs_and_worker(render: Render, variant: str) -> None:
+    project = render(variant)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    package = answers["package_name"]
+
+    missing = [
+        entry for entry in JOB_LAYOUT if not (project / entry.format(package=package)).is_file()
+    ]
+
+    assert missing == []
+    migration = (project / "migrations/versions/0003_create_notifications.py").read_text()
+    previous = "0002" if answers["auth"] == "jwt" else "0001"
+    assert f'down_revision: str | None = "{previous}"' in migration
+    dependencies = " ".join(
+        tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    assert answers["task_queue"] in dependencies
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_task_queue_none_renders_no_trace_of_jobs(render: Render, framework: str) -> None:
+    project = render(variant(framework, "default"))
+
+    offenders = [
+        str(path.relative_to(project))
+        for path in text_files(project)
+        if JOB_WORDS.search(str(path.relative_to(project)))
+        or JOB_WORDS.search(path.read_text(encoding="utf-8"))
+    ]
+
+    assert offenders == []
