@@ -479,7 +479,7 @@ def test_toggling_a_feature_adds_or_removes_exactly_its_files(
     answers: dict[str, object] = {"framework": framework}
     for step, toggle in enumerate(TOGGLES):
         before = set(rendered_tree(project))
-        update_project(project, **toggle)
+        update_project(project, answers=toggle)
         answers.update(toggle)
         fresh = copy_project(template, tmp_path / f"fresh-{step}", "1.0.0", **answers)
 

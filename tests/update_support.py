@@ -99,11 +99,13 @@ def copy_project(
     return destination
 
 
-def update_project(project: Path, version: str | None = None, **answers: Any) -> None:
+def update_project(
+    project: Path, version: str | None = None, *, answers: dict[str, Any] | None = None
+) -> None:
     """`copier update --trust --defaults [-d answer=...]`, conflicts as inline markers."""
     run_update(
         project,
-        data=answers,
+        data=answers or {},
         defaults=True,
         overwrite=True,
         unsafe=True,
