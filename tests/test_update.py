@@ -485,7 +485,13 @@ def test_toggling_a_feature_adds_or_removes_exactly_its_files(
 
         assert rendered_tree(project) == rendered_tree(fresh), toggle
         after = set(rendered_tree(project))
-        logger.info("%s %s adds %s, removes %s", framework, toggle, after - before, before - after)
+        logger.info(
+            "%s %s adds %s, removes %s",
+            framework,
+            toggle,
+            sorted(after - before),
+            sorted(before - after),
+        )
         run_tool(project, "uv", "sync")
         run_tool(project, "uv", "run", "ruff", "check", ".")
         run_tool(project, "uv", "run", "mypy")
