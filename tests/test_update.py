@@ -305,7 +305,8 @@ def rename_in_tree(root: Path, old: str, new: str) -> None:
             path.rename(path.with_name(path.name.replace(old, new)))
 
 
-def test_a_renamed_question_and_choice_keep_the_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_renamed_question_and_choice_keep_the_answer(tmp_path: Path, framework: str) -> None:
     # 1.0.0 asked `continuous_integration` with the choice `github-actions`; 1.1.0 asks `ci`
     # with `github`, and its migration rewrites the recorded answers before the update.
     template = TemplateRepository.from_working_tree(tmp_path / "template", None)
@@ -326,7 +327,7 @@ def test_a_renamed_question_and_choice_keep_the_answer(tmp_path: Path) -> None:
         "{% if continuous_integration == 'gitlab' %}",
     )
     template.release("1.0.0")
-    project = copy_project(template, tmp_path / "service", "1.0.0")
+    project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
     assert answers_of(project)["continuous_integration"] == "github-actions"
     workflow = (project / ".github" / "workflows" / "ci.yml").read_text()
 
@@ -348,10 +349,11 @@ def test_a_renamed_question_and_choice_keep_the_answer(tmp_path: Path) -> None:
 OUR_NOTES = "Deploys go through the platform team's pipeline; ask in #billing.\n"
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_files_the_project_owns_are_never_rewritten(
-    template: TemplateRepository, tmp_path: Path
+    template: TemplateRepository, tmp_path: Path, framework: str
 ) -> None:
-    project = copy_project(template, tmp_path / "service", "1.0.0")
+    project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
     env = project / ".env"
     env.write_text(env.read_text().replace("LOG_LEVEL=INFO", "LOG_LEVEL=DEBUG"))
     ours_env = env.read_text()
@@ -386,11 +388,12 @@ def test_files_the_project_owns_are_never_rewritten(
 # -- 5. Secrets reach neither the answers file nor git --------------------------------------------
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_the_secret_key_is_generated_into_an_ignored_env_file(
-    template: TemplateRepository, tmp_path: Path
+    template: TemplateRepository, tmp_path: Path, framework: str
 ) -> None:
-    project = copy_project(template, tmp_path / "service", "1.0.0")
-    other = copy_project(template, tmp_path / "other", "1.0.0")
+    project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
+    other = copy_project(template, tmp_path / "other", "1.0.0", framework=framework)
 
     env = (project / ".env").read_text()
     (secret,) = re.findall(r"^SECRET_KEY=(.+)$", env, flags=re.MULTILINE)
@@ -417,33 +420,41 @@ def released_twice(template: TemplateRepository) -> None:
     template.release("1.1.0")
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize(
-    ("prepare", "message"),
+    ("case", "rendered", "target", "message"),
     [
-        ("dirty", "Destination repository is dirty; cannot continue."),
-        ("no_answers", "Cannot update because cannot obtain old template references"),
-        ("downgrade", "You are downgrading from 1.1.0 to 1.0.0."),
+        ("dirty", "1.0.0", "1.1.0", "Destination repository is dirty; cannot continue."),
+        (
+            "no_answers",
+            "1.0.0",
+            "1.1.0",
+            "Cannot update because cannot obtain old template references",
+        ),
+        ("downgrade", "1.1.0", "1.0.0", "You are downgrading from 1.1.0 to 1.0.0."),
     ],
 )
 def test_a_refused_update_says_why_and_changes_nothing(
-    template: TemplateRepository, tmp_path: Path, prepare: str, message: str
+    template: TemplateRepository,
+    tmp_path: Path,
+    framework: str,
+    case: str,
+    rendered: str,
+    target: str,
+    message: str,
 ) -> None:
     released_twice(template)
-    version = "1.0.0"
-    project = copy_project(
-        template, tmp_path / "service", "1.1.0" if prepare == "downgrade" else "1.0.0"
-    )
-    if prepare == "dirty":
+    project = copy_project(template, tmp_path / "service", rendered, framework=framework)
+    if case == "dirty":
         edit(project / "README.md", "# ", "# Our own title, not committed: ")
-    elif prepare == "no_answers":
+    elif case == "no_answers":
         git(project, "rm", "--quiet", ".copier-answers.yml")
         commit_all(project, "Lose the answers")
-        version = "1.1.0"
     before = tree(project)
     status = git(project, "status", "--porcelain")
 
     with pytest.raises(UserMessageError, match=re.escape(message)):
-        update_project(project, version if prepare != "dirty" else "1.1.0")
+        update_project(project, target)
 
     assert tree(project) == before
     assert git(project, "status", "--porcelain") == status
