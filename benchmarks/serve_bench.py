@@ -5,11 +5,15 @@ temporary directory, installs it with uv, applies its migrations, serves it with
 and loads two endpoints with wrk. A one-route app of the same framework, served from the same
 virtual environment, is the baseline. For Flask, the bare route and the service are also
 served by gunicorn's sync worker, so that granian and gunicorn meet on the same endpoints.
+With `--database postgresql` the project is rendered for PostgreSQL and each framework gets a
+database of its own on the server of `--postgres-url`, dropped at the end.
 
     uv run python benchmarks/serve_bench.py [--framework {fastapi,flask,both}]
         [--quick | --duration SECONDS] [--connections N] [--threads N]
+        [--database {sqlite,postgresql}] [--postgres-url URL]
 
-Everything listens on 127.0.0.1 only. Needs wrk (`apt-get install wrk`).
+Everything listens on 127.0.0.1 only. Needs wrk (`apt-get install wrk`), and psql for
+PostgreSQL (`apt-get install postgresql-client`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -30,11 +35,12 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from copier import run_copy
 from copier.errors import DirtyLocalWarning
@@ -55,6 +61,8 @@ STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 600.0
 LOG_TAIL_LINES = 15
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_TIMEOUT = 60.0
 # What the service's `serve` gets from loop="auto" and http="auto", spelled out for the baseline.
 BARE_UVICORN_OPTIONS = ("--loop", "uvloop", "--http", "httptools", "--no-access-log")
 
@@ -166,6 +174,25 @@ class Launch:
         return shlex.join(self.command("PORT")[len(uv_run()) :])
 
 
+@dataclass(frozen=True)
+class Database:
+    """The `database` answer; for PostgreSQL, the server that holds the benchmark's databases."""
+
+    kind: str  # sqlite | postgresql
+    server_url: str  # a libpq URL; psql connects there to create and drop the databases
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))  # keeps names unique
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.kind == "postgresql"
+
+    @property
+    def address(self) -> str:
+        """The server's host and port, without the credentials."""
+        parts = urlsplit(self.server_url)
+        return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+
+
 # --- command line --------------------------------------------------------------------
 
 
@@ -208,10 +235,25 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="skip the second service runs at LOG_LEVEL=INFO with JSON logs to /dev/null",
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the template's `database` answer (default: sqlite, a file in the temporary folder)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        metavar="URL",
+        help="with --database postgresql: the server on which each framework's benchmark "
+        f"database is created and dropped, as a libpq URL (default: {DEFAULT_POSTGRES_URL})",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk needs one per thread)")
+    if urlsplit(args.postgres_url).scheme not in ("postgresql", "postgres"):
+        parser.error("--postgres-url must start with postgresql:// (no SQLAlchemy driver name)")
     return args
 
 
@@ -396,6 +438,7 @@ class Framework:
     name: str  # the answer, also the name of its working directory
     title: str
     sqlite_driver: str
+    postgresql_driver: str
     bare_app: str
     bare_launches: tuple[Launch, ...]  # the first is the baseline of the ratios
     service_launches: tuple[Launch, ...]
@@ -407,6 +450,7 @@ FASTAPI = Framework(
     name="fastapi",
     title="FastAPI",
     sqlite_driver="sqlite+aiosqlite",
+    postgresql_driver="postgresql+asyncpg",
     bare_app=BARE_FASTAPI_APP,
     bare_launches=(UVICORN_BARE,),
     service_launches=(UVICORN_SERVE,),
@@ -416,6 +460,7 @@ FLASK = Framework(
     name="flask",
     title="Flask",
     sqlite_driver="sqlite+pysqlite",
+    postgresql_driver="postgresql+psycopg",
     bare_app=BARE_FLASK_APP,
     bare_launches=(GRANIAN_BARE, GUNICORN_BARE),
     service_launches=(GRANIAN_SERVE, GUNICORN_SERVE),
@@ -431,8 +476,9 @@ FRAMEWORKS = {framework.name: framework for framework in (FASTAPI, FLASK)}
 @dataclass(frozen=True)
 class Bench:
     framework: Framework
-    work_dir: Path  # this framework's own: the project, the database, the logs
+    work_dir: Path  # this framework's own: the project, the SQLite database, the logs
     load: LoadSettings
+    database: Database
 
     @property
     def project(self) -> Path:
@@ -442,11 +488,83 @@ class Bench:
     def bare_dir(self) -> Path:
         return self.work_dir / "bare"
 
+    @property
+    def database_name(self) -> str:
+        """This framework's database on the PostgreSQL server."""
+        return f"serve_bench_{self.database.run_id}_{self.framework.name}"
+
+    @property
+    def database_url(self) -> str:
+        """The service's DATABASE_URL, with the framework's driver."""
+        if not self.database.is_postgresql:
+            return f"{self.framework.sqlite_driver}:///{self.work_dir / 'bench.db'}"
+        parts = urlsplit(self.database.server_url)
+        driver = self.framework.postgresql_driver
+        return urlunsplit(parts._replace(scheme=driver, path=f"/{self.database_name}"))
+
+    @property
+    def versioned_packages(self) -> tuple[str, ...]:
+        """The framework's packages, and for PostgreSQL the driver (asyncpg or psycopg)."""
+        packages = self.framework.versioned_packages
+        if self.database.is_postgresql:
+            packages += (self.framework.postgresql_driver.partition("+")[2],)
+        return packages
+
+
+# --- PostgreSQL ----------------------------------------------------------------------
+
+
+def psql(server_url: str, sql: str) -> str:
+    """Run one statement on the server with psql; never prompts for a password."""
+    options = ("--no-psqlrc", "--no-password", "--quiet", "--tuples-only", "--no-align")
+    command = ["psql", *options, "--set", "ON_ERROR_STOP=1", "--dbname", server_url, "-c", sql]
+    environment = base_environment()
+    return run_command(command, cwd=REPO_ROOT, env=environment, timeout=POSTGRES_TIMEOUT).strip()
+
+
+def describe_database(database: Database) -> str:
+    """The report header's database; for PostgreSQL, asking the server proves it answers."""
+    if not database.is_postgresql:
+        return "SQLite, a file per framework in the temporary directory"
+    version = psql(database.server_url, "SHOW server_version").split()[0]
+    return (
+        f"PostgreSQL {version} on {database.address}, "
+        "a database per framework created for this run and dropped at the end"
+    )
+
+
+@contextmanager
+def benchmark_database(bench: Bench) -> Iterator[None]:
+    """For PostgreSQL, create this framework's database and drop it at the end, whatever happens.
+
+    A failed drop fails the run, unless the run failed already: then it is only reported.
+    """
+    if not bench.database.is_postgresql:
+        yield
+        return
+    server_url, name = bench.database.server_url, bench.database_name
+    driver = bench.framework.postgresql_driver
+    failed = True
+    try:  # the creation too: a Ctrl-C while psql runs may leave the database behind
+        psql(server_url, f'CREATE DATABASE "{name}"')
+        print(f'Database: "{name}" on {bench.database.address} ({driver})')
+        yield
+        failed = False
+    finally:
+        with signals_ignored():
+            try:
+                # FORCE: a server that outlived its stop must not keep the database alive.
+                psql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except BenchError as error:
+                if not failed:
+                    raise
+                print(f"serve_bench: dropping {name} failed: {error}", file=sys.stderr)
+
 
 # --- the rendered project ------------------------------------------------------------
 
 
-def render_project(destination: Path, framework: str) -> tuple[float, bool]:
+def render_project(destination: Path, framework: str, database: str) -> tuple[float, bool]:
     """Render the default project; the time in ms and whether uncommitted changes were used."""
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -454,7 +572,7 @@ def render_project(destination: Path, framework: str) -> tuple[float, bool]:
         run_copy(
             str(REPO_ROOT),
             destination,
-            data={"project_name": PROJECT_NAME, "framework": framework},
+            data={"project_name": PROJECT_NAME, "framework": framework, "database": database},
             defaults=True,
             unsafe=True,
             vcs_ref="HEAD",
@@ -481,7 +599,7 @@ def base_environment() -> dict[str, str]:
 def service_environment(bench: Bench, logs: Logs) -> dict[str, str]:
     environment = base_environment()
     environment.update(
-        DATABASE_URL=f"{bench.framework.sqlite_driver}:///{bench.work_dir / 'bench.db'}",
+        DATABASE_URL=bench.database_url,
         ENVIRONMENT="development",
         LOG_LEVEL=logs.level,
         LOG_JSON="true" if logs.json else "false",
@@ -502,8 +620,7 @@ def timed_command(command: Sequence[str], *, cwd: Path, env: dict[str, str]) -> 
 
 
 def read_versions(bench: Bench) -> dict[str, str]:
-    names = bench.framework.versioned_packages
-    command = uv_run("python", "-c", VERSIONS_SCRIPT, *names)
+    command = uv_run("python", "-c", VERSIONS_SCRIPT, *bench.versioned_packages)
     versions: dict[str, str] = json.loads(
         run_command(command, cwd=bench.project, env=base_environment())
     )
@@ -513,7 +630,7 @@ def read_versions(bench: Bench) -> dict[str, str]:
 def prepare_project(bench: Bench) -> None:
     """Render, install and migrate the project and write the bare app, printing the times."""
     project, framework = bench.project, bench.framework
-    render_ms, dirty = render_project(project, framework.name)
+    render_ms, dirty = render_project(project, framework.name, bench.database.kind)
     source = "working tree with uncommitted changes" if dirty else "HEAD"
     print(f"Render:   {render_ms:,.0f} ms (copier, {PROJECT_NAME!r}, {framework.name}, {source})")
     seconds = timed_command(["uv", "sync"], cwd=project, env=base_environment())
@@ -735,9 +852,10 @@ def run_framework(bench: Bench, *, info_run: bool) -> None:
     framework = bench.framework
     print(f"\n== {framework.title} ==", flush=True)
     bench.work_dir.mkdir()
-    prepare_project(bench)
-    print_servers(framework)
-    measurements = run_servers(bench, info_run=info_run)
+    with benchmark_database(bench):
+        prepare_project(bench)
+        print_servers(framework)
+        measurements = run_servers(bench, info_run=info_run)
     print()
     print_table(measurements)
     labels = list(dict.fromkeys(m.server for m in measurements))
@@ -749,18 +867,31 @@ def run_framework(bench: Bench, *, info_run: bool) -> None:
 
 
 def run_benchmark(
-    work_dir: Path, frameworks: Sequence[Framework], load: LoadSettings, *, info_run: bool
+    work_dir: Path,
+    frameworks: Sequence[Framework],
+    load: LoadSettings,
+    database: Database,
+    *,
+    info_run: bool,
 ) -> list[str]:
     """Each framework in turn, the next one even when one fails; the failures' messages."""
+    try:
+        database_label = describe_database(database)
+    except BenchError as error:
+        failure = f"PostgreSQL on {database.address}: {error}"
+        print(f"serve_bench: {failure}", file=sys.stderr)
+        return [failure]
     print(
         f"Serve benchmark: {load.describe()} per endpoint after a {WARMUP_SECONDS} s warm-up; "
-        f"servers on {HOST}, 1 worker each; {os.cpu_count()} CPUs shared with wrk",
+        f"servers on {HOST}, 1 worker each; {os.cpu_count()} CPUs shared with wrk\n"
+        f"Database: {database_label}",
         flush=True,
     )
     failures = []
     for framework in frameworks:
+        bench = Bench(framework, work_dir / framework.name, load, database)
         try:
-            run_framework(Bench(framework, work_dir / framework.name, load), info_run=info_run)
+            run_framework(bench, info_run=info_run)
         except BenchError as error:
             failures.append(f"{framework.title}: {error}")
             print(f"serve_bench: {failures[-1]}", file=sys.stderr, flush=True)
@@ -779,6 +910,11 @@ def main(argv: Sequence[str]) -> int:
     if shutil.which("wrk") is None:
         print("serve_bench: wrk is not installed; run `apt-get install wrk`.", file=sys.stderr)
         return 2
+    database = Database(args.database, args.postgres_url)
+    if database.is_postgresql and shutil.which("psql") is None:
+        message = "psql is not installed; run `apt-get install postgresql-client`."
+        print(f"serve_bench: {message}", file=sys.stderr)
+        return 2
     load = LoadSettings(
         threads=args.threads,
         connections=args.connections,
@@ -789,7 +925,8 @@ def main(argv: Sequence[str]) -> int:
     work_dir = Path(tempfile.mkdtemp(prefix="serve-bench-"))
     try:
         frameworks = [FRAMEWORKS[name] for name in names]
-        failures = run_benchmark(work_dir, frameworks, load, info_run=not args.skip_info_run)
+        info_run = not args.skip_info_run
+        failures = run_benchmark(work_dir, frameworks, load, database, info_run=info_run)
     except KeyboardInterrupt:
         print("serve_bench: interrupted", file=sys.stderr)
         return 130
