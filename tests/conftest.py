@@ -1,8 +1,10 @@
 """Renders shared by the suite: each variant is rendered (and synced) once per worker."""
 
 import functools
+import json
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,15 @@ def run_tool(
 
 
 Render = Callable[[str], Path]
+RenderWith = Callable[[dict[str, Any]], Path]
+# The command-line tools of the template's own environment (hadolint, actionlint, ...).
+TOOLS = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    path = TOOLS / name
+    assert path.is_file(), f"{name} is missing from the template's environment: run `uv sync`"
+    return str(path)
 
 
 def copy_variant(copie: Copie, variant: str) -> Path:
@@ -112,6 +123,24 @@ def copy_variant(copie: Copie, variant: str) -> Path:
 def render(copie_session: Copie) -> Render:
     """Render a variant by name, once per worker; its files stay as rendered."""
     return functools.cache(functools.partial(copy_variant, copie_session))
+
+
+@pytest.fixture(scope="session")
+def render_with(copie_session: Copie) -> RenderWith:
+    """Render the defaults with some answers changed, once per set of answers and worker.
+    Render only: for tests of the files, which need no environment of the project's."""
+    renders: dict[str, Path] = {}
+
+    def _render(answers: dict[str, Any]) -> Path:
+        key = json.dumps(answers, sort_keys=True)
+        if key not in renders:
+            result = copie_session.copy(extra_answers=answers)
+            assert result.exception is None, result.exception
+            assert result.project_dir is not None
+            renders[key] = result.project_dir
+        return renders[key]
+
+    return _render
 
 
 @pytest.fixture(scope="session")

@@ -17,14 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
-from pytest_copie.plugin import Copie
 
 from extensions.context import SERVER_IMAGES
-from tests.conftest import TEMPLATE_ROOT, run_tool, tool_env
+from tests.conftest import TEMPLATE_ROOT, RenderWith, run_tool, tool, tool_env
 
 pytestmark = pytest.mark.xdist_group("ci")
 
-TOOLS = Path(sys.executable).parent
 CI_FILES = {
     "github": {".github/workflows/ci.yml", ".github/dependabot.yml"},
     "gitlab": {".gitlab-ci.yml", "renovate.json"},
@@ -84,25 +82,13 @@ RenderCi = Callable[..., Path]
 
 
 @pytest.fixture(scope="module")
-def render_ci(copie_session: Copie) -> RenderCi:
+def render_ci(render_with: RenderWith) -> RenderCi:
     """Render the default answers with one `ci` choice and maybe other answers, once each."""
-    renders: dict[str, Path] = {}
 
     def _render(ci: str, answers: dict[str, Any] | None = None) -> Path:
-        extra_answers = {**(answers or {}), "ci": ci}
-        key = repr(sorted(extra_answers.items()))
-        if key not in renders:
-            result = copie_session.copy(extra_answers=extra_answers)
-            assert result.exception is None, result.exception
-            assert result.project_dir is not None
-            renders[key] = result.project_dir
-        return renders[key]
+        return render_with({**(answers or {}), "ci": ci})
 
     return _render
-
-
-def tool(name: str) -> str:
-    return str(TOOLS / name)
 
 
 def actionlint(workflow: Path) -> None:

@@ -14,18 +14,14 @@ import json
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_copie.plugin import Copie
 
 from extensions.context import SERVER_IMAGES
-from tests.conftest import VARIANTS, run_tool, tool_env, variant_params
+from tests.conftest import VARIANTS, RenderWith, run_tool, tool, tool_env, variant_params
 
-TOOLS = Path(sys.executable).parent
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore")
 SECRET_KEY = "a-key-for-checking-compose-yaml-only-0123456789"  # noqa: S105 - not a secret
 
@@ -58,33 +54,6 @@ DOCKERFILE_ANSWERS = [
         id="long-names-3.13",
     ),
 ]
-
-RenderWith = Callable[[dict[str, Any]], Path]
-
-
-@pytest.fixture(scope="module")
-def render_with(copie_session: Copie) -> RenderWith:
-    """Render the defaults with some answers changed, once per set of answers and worker (the
-    tests are not grouped: renders are cheap, and most are used once). Render only: nothing
-    here needs the project's environment."""
-    renders: dict[str, Path] = {}
-
-    def _render(answers: dict[str, Any]) -> Path:
-        key = json.dumps(answers, sort_keys=True)
-        if key not in renders:
-            result = copie_session.copy(extra_answers=answers)
-            assert result.exception is None, result.exception
-            assert result.project_dir is not None
-            renders[key] = result.project_dir
-        return renders[key]
-
-    return _render
-
-
-def tool(name: str) -> str:
-    path = TOOLS / name
-    assert path.is_file(), f"{name} is missing from the template's environment: run `uv sync`"
-    return str(path)
 
 
 def compose_config(project: Path, **variables: str) -> dict[str, Any]:

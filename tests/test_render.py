@@ -60,6 +60,18 @@ def text_files(project: Path) -> list[Path]:
     return [path for path in sorted(project.rglob("*")) if path.is_file()]
 
 
+def files_naming(words: re.Pattern[str], project: Path, under: tuple[str, ...] = ()) -> list[str]:
+    """The files of a render (below `under`, if given) whose path or text matches `words`."""
+    named = []
+    for path in text_files(project):
+        relative = path.relative_to(project)
+        if under and relative.parts[0] not in under:
+            continue
+        if words.search(str(relative)) or words.search(path.read_text(encoding="utf-8")):
+            named.append(str(relative))
+    return named
+
+
 @pytest.mark.parametrize("variant", variant_params())
 def test_no_jinja_survives_and_files_are_clean(render: Render, variant: str) -> None:
     project = render(variant)
@@ -147,14 +159,7 @@ def test_auth_jwt_renders_users_and_tokens(render: Render, framework: str) -> No
 def test_auth_none_renders_no_trace_of_users(render: Render, framework: str) -> None:
     project = render(variant(framework, "custom"))
 
-    offenders = [
-        str(path.relative_to(project))
-        for path in text_files(project)
-        if AUTH_WORDS.search(str(path.relative_to(project)))
-        or AUTH_WORDS.search(path.read_text(encoding="utf-8"))
-    ]
-
-    assert offenders == []
+    assert files_naming(AUTH_WORDS, project) == []
     assert not list((project / "migrations" / "versions").glob("0002_*"))
 
 
@@ -192,17 +197,7 @@ def test_cache_redis_renders_the_cache(render: Render, framework: str) -> None:
 def test_cache_none_renders_no_trace_of_redis(render: Render, framework: str) -> None:
     project = render(variant(framework, "default"))
 
-    offenders = [
-        str(path.relative_to(project))
-        for path in text_files(project)
-        if path.relative_to(project).parts[0] in CODE_AND_SETTINGS
-        and (
-            CACHE_WORDS.search(str(path.relative_to(project)))
-            or CACHE_WORDS.search(path.read_text(encoding="utf-8"))
-        )
-    ]
-
-    assert offenders == []
+    assert files_naming(CACHE_WORDS, project, under=CODE_AND_SETTINGS) == []
 
 
 def test_first_migration_is_the_same_for_both_auth_answers(render: Render) -> None:
@@ -408,11 +403,4 @@ def test_a_task_queue_renders_its_jobs_and_worker(render: Render, variant: str) 
 def test_task_queue_none_renders_no_trace_of_jobs(render: Render, framework: str) -> None:
     project = render(variant(framework, "default"))
 
-    offenders = [
-        str(path.relative_to(project))
-        for path in text_files(project)
-        if JOB_WORDS.search(str(path.relative_to(project)))
-        or JOB_WORDS.search(path.read_text(encoding="utf-8"))
-    ]
-
-    assert offenders == []
+    assert files_naming(JOB_WORDS, project) == []
