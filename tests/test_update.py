@@ -32,6 +32,13 @@ def answers_of(project: Path) -> dict[str, object]:
     return answers
 
 
+# The slow update tests of one framework share a worker, those of the other run beside them.
+with_each_framework_on_its_own_worker = pytest.mark.parametrize(
+    "framework",
+    [pytest.param(name, marks=pytest.mark.xdist_group(f"update-{name}")) for name in FRAMEWORKS],
+)
+
+
 @pytest.fixture
 def template(tmp_path: Path) -> TemplateRepository:
     return TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
@@ -237,10 +244,7 @@ def release_practice_changes(template: TemplateRepository) -> None:
 
 
 @pytest.mark.rendered
-@pytest.mark.parametrize(
-    "framework",
-    [pytest.param(name, marks=pytest.mark.xdist_group(f"update-{name}")) for name in FRAMEWORKS],
-)
+@with_each_framework_on_its_own_worker
 def test_an_update_keeps_the_users_work_and_conflicts_only_where_both_changed(
     template: TemplateRepository, tmp_path: Path, framework: str
 ) -> None:
@@ -479,10 +483,7 @@ def rendered_tree(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.rendered
-@pytest.mark.parametrize(
-    "framework",
-    [pytest.param(name, marks=pytest.mark.xdist_group(f"update-{name}")) for name in FRAMEWORKS],
-)
+@with_each_framework_on_its_own_worker
 def test_toggling_a_feature_adds_or_removes_exactly_its_files(
     template: TemplateRepository, tmp_path: Path, framework: str
 ) -> None:
