@@ -355,7 +355,7 @@ def test_a_render_carries_only_its_own_framework(render: Render, framework: str)
 # What a task queue adds to the layout (the services and arq answer sets render one).
 JOB_LAYOUT = [
     "src/{package}/infrastructure/jobs.py",
-    "src/{package}/infrastructure/worker.py",
+    "src/{package}/worker.py",
     "src/{package}/services/jobs.py",
     "src/{package}/services/notifications.py",
     "src/{package}/repositories/notifications.py",
