@@ -88,9 +88,11 @@ class ContextUpdater(ContextHook):
             context["default_database_url"] = (
                 f"{postgresql_driver}://postgres:postgres@localhost:5432/{package_name}"
             )
+            context["default_database_name"] = package_name
         else:
             context["database_driver"] = context["sqlite_driver"]
             context["default_database_url"] = f"{context['sqlite_driver']}:///./{package_name}.db"
+            context["default_database_name"] = f"./{package_name}.db"
         python_version = str(context.get("python_version", "3.11"))
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")
