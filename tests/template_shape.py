@@ -99,6 +99,32 @@ def code_of(line: str) -> str:
     return JINJA_TAG.sub("", line).replace("{{ async_ }}", "async ")
 
 
+def function_of_each_line(lines: list[str]) -> dict[int, int | None]:
+    """For each line of code (by number): the function it belongs to (its `def`'s line number),
+    or None at module and class level. Blank lines and Jinja-only lines are left out."""
+    owner: dict[int, int | None] = {}
+    open_functions: list[tuple[int, int]] = []  # (indent, def line), innermost last
+    in_signature = False
+    depth = 0
+    for number, line in enumerate(lines, start=1):
+        code = code_of(line)
+        if not code.strip():
+            continue
+        indent = len(code) - len(code.lstrip())
+        if not in_signature:
+            while open_functions and indent <= open_functions[-1][0]:
+                open_functions.pop()
+            started = FUNCTION.match(code)
+            if started:
+                open_functions.append((len(started["indent"]), number))
+                in_signature, depth = True, 0
+        owner[number] = open_functions[-1][1] if open_functions else None
+        if in_signature:
+            depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
+            in_signature = not (depth <= 0 and code.rstrip().endswith(":"))
+    return owner
+
+
 def ifs_in_functions(text: str) -> list[int]:
     """The line numbers of the `{% if %}` that sit inside a Python function's signature or body.
 
@@ -106,31 +132,9 @@ def ifs_in_functions(text: str) -> list[int]:
     are indented deeper than the `def`. An `{% if %}` on a line of its own is inside when the
     lines of code before and after it both belong to the same open function."""
     lines = text.splitlines()
-    # For each line: the function (its def's line number) that the line of code belongs to.
-    owner: dict[int, int | None] = {}
-    open_functions: list[tuple[int, int]] = []  # (indent, def line), innermost last
-    in_signature: int | None = None
-    depth = 0
-    for number, line in enumerate(lines, start=1):
-        code = code_of(line)
-        if not code.strip():
-            continue
-        indent = len(code) - len(code.lstrip())
-        if in_signature is None:
-            while open_functions and indent <= open_functions[-1][0]:
-                open_functions.pop()
-            started = FUNCTION.match(code)
-            if started:
-                open_functions.append((len(started["indent"]), number))
-                in_signature = number
-                depth = 0
-        owner[number] = open_functions[-1][1] if open_functions else None
-        if in_signature is not None:
-            depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
-            if depth <= 0 and code.rstrip().endswith(":"):
-                in_signature = None
-    inside: list[int] = []
+    owner = function_of_each_line(lines)
     code_lines = sorted(owner)
+    inside: list[int] = []
     for number, line in enumerate(lines, start=1):
         if not re.search(r"\{%-?\s*if\b", line):
             continue
@@ -140,9 +144,9 @@ def ifs_in_functions(text: str) -> list[int]:
             continue
         before = [n for n in code_lines if n < number]
         after = [n for n in code_lines if n > number]
-        if before and after and owner[before[-1]] is not None:
-            if owner[before[-1]] == owner[after[0]]:
-                inside.append(number)
+        function = owner[before[-1]] if before else None
+        if function is not None and after and owner[after[0]] == function:
+            inside.append(number)
     return inside
 
 
