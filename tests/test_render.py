@@ -173,7 +173,7 @@ CACHE_LAYOUT = [
     "tests/services/test_project_cache.py",
 ]
 # Code and settings only: the CI files say where a Redis service would go, whatever the answer.
-CACHE_WORDS = re.compile(r"(?i:redis)|infrastructure\.cache|\bCache(Dep)?\b|cache_key|read_project")
+CACHE_WORDS = re.compile(r"(?i:redis)|infrastructure\.cache|plugins\.cache|\bCache\b|cache_key")
 CODE_AND_SETTINGS = ("src", "tests", "pyproject.toml", ".env.example", "README.md")
 
 
@@ -296,12 +296,11 @@ def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> No
 
 # Files whose text must not depend on the framework: the contract suite (black-box HTTP
 # tests) and the layers that hold no sync/async difference. core/config.py differs in one
-# line only: the default database URL names the sync or the async driver. With
-# cache=redis, core/rate_limit.py counts in Redis, a network call that FastAPI awaits
-# (limits.aio) and Flask makes plainly: it is written once with the sync/async device.
+# line only: the default database URL names the sync or the async driver. The modules of core/
+# that wait on something (the rate limits' storage, the event bus's handlers, the views' loads)
+# are written once with the sync/async device, so FastAPI awaits where Flask calls.
 SHARED_TREES = ("tests/contract", "src/{package}/core", "src/{package}/models")
-DRIVER_SPECIFIC = {"config.py"}
-DEVICE_WITH_REDIS = {"rate_limit.py"}
+FRAMEWORK_SPECIFIC = {"config.py", "events.py", "rate_limit.py", "views.py"}
 # Imports that must not appear in the other framework's render.
 FOREIGN_IMPORTS = {
     "fastapi": ("flask", "flask_openapi3", "werkzeug", "granian"),
@@ -312,11 +311,10 @@ FOREIGN_IMPORTS = {
 def tree_texts(project: Path, tree: str) -> dict[str, str]:
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     root = project / tree.format(package=answers["package_name"])
-    differing = DRIVER_SPECIFIC | (DEVICE_WITH_REDIS if answers["cache"] == "redis" else set())
     return {
         str(path.relative_to(root)): path.read_text()
         for path in sorted(root.rglob("*.py"))
-        if path.name not in differing
+        if path.name not in FRAMEWORK_SPECIFIC
     }
 
 
