@@ -10,18 +10,24 @@ from copier_template_extensions import ContextHook
 # The sync/async device. FastAPI renders the framework-free layers (services, repositories,
 # their tests) as coroutines on an AsyncSession; Flask renders the same lines as plain
 # functions on a Session. Templates write `{{ async_ }}def`, `{{ await_ }}call()`,
-# `{{ session_import }}` and `{{ session_class }}`; nothing else differs.
+# `{{ session_import }}` and `{{ session_class }}`; the rate limits and the cache import their
+# libraries' async or sync API from `{{ limits_module }}` and `{{ redis_module }}`, whose
+# classes have the same names in both. Nothing else differs.
 _ASYNC_DEVICE = {
     "async_": "async ",
     "await_": "await ",
     "session_import": "from sqlalchemy.ext.asyncio import AsyncSession",
     "session_class": "AsyncSession",
+    "limits_module": "limits.aio",
+    "redis_module": "redis.asyncio",
 }
 _SYNC_DEVICE = {
     "async_": "",
     "await_": "",
     "session_import": "from sqlalchemy.orm import Session",
     "session_class": "Session",
+    "limits_module": "limits",
+    "redis_module": "redis",
 }
 _ASYNC_FRAMEWORKS = {"fastapi"}
 

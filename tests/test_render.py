@@ -296,12 +296,14 @@ def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> No
 
 # Files whose text must not depend on the framework: the contract suite (black-box HTTP
 # tests) and the layers that hold no sync/async difference. core/config.py differs in one
-# line only: the default database URL names the sync or the async driver. With
-# cache=redis, core/rate_limit.py counts in Redis, a network call that FastAPI awaits
-# (limits.aio) and Flask makes plainly: it is written once with the sync/async device.
+# line only: the default database URL names the sync or the async driver. core/rate_limit.py
+# counts in a storage that FastAPI awaits (limits.aio, in memory or in Redis) and Flask calls
+# plainly: it is written once with the sync/async device, so the two renders differ by the
+# device's words alone, which DEVICE_WORDS takes back out of the FastAPI one.
 SHARED_TREES = ("tests/contract", "src/{package}/core", "src/{package}/models")
 DRIVER_SPECIFIC = {"config.py"}
-DEVICE_WITH_REDIS = {"rate_limit.py"}
+DEVICE_WRITTEN = {"rate_limit.py"}
+DEVICE_WORDS = {"limits.aio.": "limits.", "async def ": "def ", "await ": ""}
 # Imports that must not appear in the other framework's render.
 FOREIGN_IMPORTS = {
     "fastapi": ("flask", "flask_openapi3", "werkzeug", "granian"),
@@ -310,14 +312,19 @@ FOREIGN_IMPORTS = {
 
 
 def tree_texts(project: Path, tree: str) -> dict[str, str]:
+    """The files of the tree by path, the device-written ones with the device's words out."""
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     root = project / tree.format(package=answers["package_name"])
-    differing = DRIVER_SPECIFIC | (DEVICE_WITH_REDIS if answers["cache"] == "redis" else set())
-    return {
-        str(path.relative_to(root)): path.read_text()
-        for path in sorted(root.rglob("*.py"))
-        if path.name not in differing
-    }
+    texts = {}
+    for path in sorted(root.rglob("*.py")):
+        if path.name in DRIVER_SPECIFIC:
+            continue
+        text = path.read_text()
+        if path.name in DEVICE_WRITTEN:
+            for word, sync_word in DEVICE_WORDS.items():
+                text = text.replace(word, sync_word)
+        texts[str(path.relative_to(root))] = text
+    return texts
 
 
 @pytest.mark.parametrize("answer_set", answer_set_params())
