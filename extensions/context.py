@@ -15,14 +15,17 @@ from jinja2.runtime import Context
 # functions on a Session. Templates write `{{ async_ }}def`, `{{ await_ }}call()`,
 # `{{ session_import }}` and `{{ session_class }}`; a type that a coroutine returns is written
 # `{{ "None" | awaitable }}` (`Awaitable[None]` or `None`), after
-# `from collections.abc import {{ abc_awaitable }}Callable`.
+# `from collections.abc import {{ abc_awaitable }}Callable`. The rate limits and the cache
+# import their libraries' async or sync API from `{{ limits_module }}` and
+# `{{ redis_module }}`, whose classes have the same names in both. Nothing else differs.
 _ASYNC_DEVICE = {
     "async_": "async ",
     "await_": "await ",
     "session_import": "from sqlalchemy.ext.asyncio import AsyncSession",
     "session_class": "AsyncSession",
     "abc_awaitable": "Awaitable, ",
-    "limits_package": "limits.aio",
+    "limits_module": "limits.aio",
+    "redis_module": "redis.asyncio",
 }
 _SYNC_DEVICE = {
     "async_": "",
@@ -30,7 +33,8 @@ _SYNC_DEVICE = {
     "session_import": "from sqlalchemy.orm import Session",
     "session_class": "Session",
     "abc_awaitable": "",
-    "limits_package": "limits",
+    "limits_module": "limits",
+    "redis_module": "redis",
 }
 _ASYNC_FRAMEWORKS = {"fastapi"}
 
