@@ -103,6 +103,17 @@ class ContextUpdater(ContextHook):
         context["postgresql_driver"] = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
         context["servers"] = servers(context)
         context["server_images"] = SERVER_IMAGES
+        # What the answers add to pyproject.toml, .env.example, the README and tests/conftest.py,
+        # as lists their templates loop over; the text of a piece is in fragments/ (see
+        # docs/template-design.md, "Files that are not Python").
+        context["runtime_requirements"] = toml_lines(runtime_requirements(context))
+        context["dev_requirements"] = toml_lines(dev_requirements(context))
+        context["setting_groups"] = setting_groups(context)
+        context["readme_run_and_test"] = readme_run_and_test(context)
+        context["readme_sections"] = readme_sections(context)
+        context["conftest_plugins"] = conftest_plugins(context)
+        context["conftest_settings_fixtures"] = conftest_settings_fixtures(context)
+        context["conftest_settings_extras"] = conftest_settings_extras(context)
         # For the rendered .env only: generated, so it is never an answer that Copier records.
         context["secret_key"] = secrets.token_urlsafe(48)
 
@@ -118,14 +129,150 @@ def servers(context: dict[str, Any]) -> list[str]:
     return [name for name, is_needed in needed.items() if is_needed]
 
 
+def chosen(candidates: dict[str, bool]) -> list[str]:
+    """The names whose condition holds, in the order they are written."""
+    return [name for name, is_chosen in candidates.items() if is_chosen]
+
+
+# pyproject.toml's requirements are written here as in a requirements file: "spec", "spec  # why"
+# (the reason on the same line) or a "# why" line above its spec; `toml_lines` writes them out.
+
+
+def runtime_requirements(context: dict[str, Any]) -> list[str]:
+    """The service's requirements, in the order of pyproject.toml's `dependencies`."""
+    fastapi = context.get("framework") == "fastapi"
+    postgresql = context.get("database") == "postgresql"
+    jwt = context.get("auth") == "jwt"
+    redis = "redis" in servers(context)  # for the cache, ARQ or both
+    return chosen(
+        {
+            "alembic>=1.16": True,
+            "limits>=5.0": True,
+            "pydantic>=2.11": True,
+            "pydantic-settings>=2.10": True,
+            "structlog>=25.4": True,
+            "typer>=0.16": True,
+            "argon2-cffi>=23.1": jwt,
+            "pyjwt>=2.10": jwt,
+            "celery>=5.5": context.get("task_queue") == "celery",
+            "arq>=0.26": context.get("task_queue") == "arq",
+            "# arq 0.26 and later need redis-py 5, which the cache supports too.": redis,
+            "redis>=5.2": redis,
+            "asyncpg>=0.30": fastapi and postgresql,
+            "aiosqlite>=0.21": fastapi and not postgresql,
+            "psycopg[binary]>=3.2": not fastapi and postgresql,
+            "fastapi>=0.165": fastapi,
+            "sqlalchemy[asyncio]>=2.0.40": fastapi,
+            "uvicorn[standard]>=0.35": fastapi,
+            "flask>=3.1": not fastapi,
+            "flask-cors>=6.0": not fastapi,
+            "flask-openapi3>=4.2": not fastapi,
+            "granian>=2.5": not fastapi,
+            "sqlalchemy>=2.0.40": not fastapi,
+        }
+    )
+
+
+def dev_requirements(context: dict[str, Any]) -> list[str]:
+    """The tools and test libraries of pyproject.toml's `dev` group, in its order."""
+    fastapi = context.get("framework") == "fastapi"
+    sync_admin_driver = fastapi and context.get("database") == "postgresql"
+    celery = context.get("task_queue") == "celery"
+    return chosen(
+        {
+            "celery-types>=0.23  # Celery ships no type hints": celery,
+            "httpx>=0.28": True,
+            "mypy>=1.17": True,
+            "# The tests create, empty and drop their PostgreSQL databases with a sync driver.": (
+                sync_admin_driver
+            ),
+            "psycopg[binary]>=3.2": sync_admin_driver,
+            "pytest>=8.4": True,
+            "pytest-asyncio>=1.1": fastapi,
+            "ruff>=0.12": True,
+            "schemathesis>=4.0": True,
+        }
+    )
+
+
+def toml_lines(requirements: list[str]) -> list[str]:
+    """Requirements as the lines of a TOML array: each spec quoted, with its comment kept."""
+    lines = []
+    for requirement in requirements:
+        spec, separator, why = requirement.partition("  # ")
+        if requirement.startswith("#"):
+            lines.append(requirement)
+        else:
+            lines.append(f'"{spec}",' + (f"  # {why}" if separator else ""))
+    return lines
+
+
+def setting_groups(context: dict[str, Any]) -> list[str]:
+    """The groups of settings after RATE_LIMIT, in the order .env.example and the README's table
+    list them; each is a file of fragments/settings/ with a macro for each of the two."""
+    return chosen(
+        {
+            "auth": context.get("auth") == "jwt",
+            "database": True,
+            "redis": "redis" in servers(context),
+            "cache": context.get("cache") == "redis",
+            "broker": "rabbitmq" in servers(context),
+            "task_queue": context.get("task_queue") != "none",
+        }
+    )
+
+
+def readme_run_and_test(context: dict[str, Any]) -> list[str]:
+    """The paragraphs of the README's "Run and test": how to run on the chosen database, then
+    what Redis is for; each is a file of fragments/readme/run-and-test/."""
+    return [str(context.get("database")), *chosen({"redis": context.get("cache") == "redis"})]
+
+
+def readme_sections(context: dict[str, Any]) -> list[str]:
+    """The sections the answers add to the README after "Configuration"; each is a file of
+    fragments/readme/."""
+    return chosen({"docker": bool(context.get("docker")), "cache": context.get("cache") == "redis"})
+
+
+def conftest_plugins(context: dict[str, Any]) -> list[str]:
+    """The fixture modules tests/conftest.py loads: the database's and the app's, then each
+    feature's."""
+    return chosen(
+        {
+            "tests.database_fixtures": True,
+            "tests.app_fixtures": True,
+            "tests.auth_fixtures": context.get("auth") == "jwt",
+            "tests.cache_fixtures": context.get("cache") == "redis",
+            "tests.job_fixtures": context.get("task_queue") != "none",
+        }
+    )
+
+
+def conftest_settings_fixtures(context: dict[str, Any]) -> list[str]:
+    """The fixtures whose settings the tests' `settings` fixture adds to every test's."""
+    return chosen({"cache_settings": context.get("cache") == "redis"})
+
+
+def conftest_settings_extras(context: dict[str, Any]) -> list[str]:
+    """What the tests' `settings` fixture unpacks into every test's settings, before the
+    test's own overrides: a feature's fixture or constant."""
+    return chosen(
+        {
+            "cache_settings": context.get("cache") == "redis",
+            "JOB_QUEUE_SETTINGS": context.get("task_queue") != "none",
+        }
+    )
+
+
 def plugins(context: dict[str, Any]) -> list[str]:
     """The modules of the rendered `plugins` package, one per feature the answers switched on:
     each wires its feature into the app (`plugins/__init__.py` lists them)."""
-    chosen = {
-        "cache": context.get("cache") == "redis",
-        "job_queue": context.get("task_queue", "none") != "none",
-    }
-    return [name for name, is_chosen in chosen.items() if is_chosen]
+    return chosen(
+        {
+            "cache": context.get("cache") == "redis",
+            "job_queue": context.get("task_queue", "none") != "none",
+        }
+    )
 
 
 @pass_context
