@@ -1,78 +1,127 @@
-"""docs/recipes.md, followed on a fresh render: every file block, every edit, every command."""
+"""docs/recipes.md's "Add a resource", followed on a fresh render of each framework: every file
+block (from the tab of the framework, where the frameworks differ), every command, then the
+project's own checks."""
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 from pytest_copie.plugin import Copie
 
-from tests.conftest import TEMPLATE_ROOT, copy_variant, run_tool, tool_env
+from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, copy_variant, run_tool, tool_env, variant
 
-pytestmark = [pytest.mark.rendered, pytest.mark.xdist_group("recipe")]
+pytestmark = pytest.mark.rendered
 
 RECIPE = TEMPLATE_ROOT / "docs" / "recipes.md"
-# A fenced block that names the file it holds: ```python title="src/my_service/...".
-FILE_BLOCK = re.compile(r'^```python title="(?P<path>[^"]+)"\n(?P<code>.*?)^```$', re.M | re.S)
+# The tab of each framework, where a block differs: === "FastAPI" (MkDocs Material's tabs).
+TABS = {"FastAPI": "fastapi", "Flask": "flask"}
+TAB = re.compile(r'^=== "(?P<label>[^"]+)"$')
+# A fenced block, at the margin or indented in a tab: ```python title="src/my_service/...".
+FENCE = re.compile(r'^(?P<indent> *)```(?P<language>\w+)(?: title="(?P<path>[^"]+)")?$')
+LAYERS = ("models/domain", "models/schemas", "repositories", "services", "api/routes")
 
 
-def recipe_files() -> dict[str, str]:
-    return {match["path"]: match["code"] for match in FILE_BLOCK.finditer(RECIPE.read_text())}
+def recipe_section() -> str:
+    """The "Add a resource" section of the recipes page."""
+    text = RECIPE.read_text()
+    start = text.index("## Add a resource\n")
+    return text[start : text.index("\n## ", start)]
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"the recipe's edit no longer applies to {path}"
-    path.write_text(text.replace(old, new))
+def recipe_blocks() -> list[tuple[str | None, str, str | None, str]]:
+    """Every fenced block of the section, in order: (framework of its tab or None, language,
+    title, code)."""
+    blocks = []
+    framework: str | None = None
+    lines = iter(recipe_section().splitlines())
+    for line in lines:
+        if tab := TAB.match(line):
+            framework = TABS[tab["label"]]
+        elif line and not line.startswith(" "):
+            framework = None  # text at the margin ends the tabs
+        if fence := FENCE.match(line):
+            indent = fence["indent"]
+            code = []
+            for inner in lines:
+                if inner == f"{indent}```":
+                    break
+                code.append(inner.removeprefix(indent))
+            blocks.append((framework, fence["language"], fence["path"], "\n".join(code) + "\n"))
+    return blocks
 
 
-def add_route_module(routes: Path, module: str) -> None:
-    """Add a module to the routes' import (its names kept sorted) and include its router."""
-    text = routes.read_text()
-    imported = re.search(r"^from my_service\.api\.routes import (.+)$", text, re.M)
-    assert imported, f"the recipe's edit no longer applies to {routes}"
-    names = sorted({*imported[1].split(", "), module})
-    text = text.replace(imported[0], f"from my_service.api.routes import {', '.join(names)}")
-    routes.write_text(f"{text}api_router.include_router({module}.router)\n")
+def recipe_files(framework: str) -> dict[str, str]:
+    """The files the recipe writes with this framework, by path."""
+    files: dict[str, str] = {}
+    for tab, _, path, code in recipe_blocks():
+        if path is not None and tab in (None, framework):
+            assert path not in files, f"{path} is written twice for {framework}"
+            files[path] = code
+    return files
 
 
-@pytest.fixture(scope="module")
-def project(copie_session: Copie) -> Path:
-    """The default FastAPI render with the recipe's `clients` resource added and migrated."""
-    project = copy_variant(copie_session, "fastapi-default")
-    for relative, code in recipe_files().items():
+def recipe_commands() -> list[list[list[str]]]:
+    """The commands of each shell block, in order; `a && b` is two commands."""
+    return [
+        [shlex.split(command) for line in code.splitlines() for command in line.split(" && ")]
+        for _, language, _, code in recipe_blocks()
+        if language == "bash"
+    ]
+
+
+# The last shell block runs the project's checks; the others build the resource.
+*_STEP_BLOCKS, CHECKS = recipe_commands()
+STEPS = [command for block in _STEP_BLOCKS for command in block]
+
+
+def recipe_env() -> dict[str, str]:
+    """The project's own settings (its .env), not this suite's."""
+    return {key: value for key, value in tool_env().items() if key != "DATABASE_URL"}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        # One render per framework, on a worker of its own; its checks run on the same worker.
+        pytest.param(name, marks=pytest.mark.xdist_group(f"recipe-{name}"))
+        for name in FRAMEWORKS
+    ],
+)
+def project(request: pytest.FixtureRequest, copie_session: Copie) -> Path:
+    """The default render of a framework with the recipe's `clients` resource added and
+    migrated, as the recipe says."""
+    framework: str = request.param
+    project = copy_variant(copie_session, variant(framework, "default"))
+    for relative, code in recipe_files(framework).items():
         (project / relative).write_text(code)
-    package = project / "src" / "my_service"
-    edit(
-        package / "models" / "domain" / "__init__.py",
-        "from my_service.models.domain.projects",
-        "from my_service.models.domain.clients import Client\n"
-        "from my_service.models.domain.projects",
-    )
-    edit(package / "models" / "domain" / "__init__.py", '["Base", ', '["Base", "Client", ')
-    add_route_module(package / "api" / "routes" / "__init__.py", "clients")
-    edit(
-        project / "tests" / "contract" / "test_openapi.py",
-        'PATHS = {\n    "/api/v1/health/live",',
-        'PATHS = {\n    "/api/v1/clients",\n    "/api/v1/clients/{client_id}",\n'
-        '    "/api/v1/health/live",',
-    )
-    env = {**tool_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{project / 'recipe.db'}"}
     run_tool(project, "uv", "sync")
-    run_tool(project, "uv", "run", "my-service", "db", "upgrade", env=env)
-    run_tool(project, "uv", "run", "my-service", "db", "revision", "-m", "create clients", env=env)
-    run_tool(project, "uv", "run", "my-service", "db", "upgrade", env=env)
+    for command in STEPS:
+        run_tool(project, *command, env=recipe_env())
     return project
 
 
-def test_the_recipe_names_every_layer() -> None:
-    assert set(recipe_files()) == {
-        "src/my_service/models/domain/clients.py",
-        "src/my_service/models/schemas/clients.py",
-        "src/my_service/repositories/clients.py",
-        "src/my_service/services/clients.py",
-        "src/my_service/api/routes/clients.py",
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_the_recipe_writes_the_five_layers_and_the_tests(framework: str) -> None:
+    assert set(recipe_files(framework)) == {
+        *(f"src/my_service/{layer}/clients.py" for layer in LAYERS),
         "tests/services/test_clients.py",
+        "tests/contract/test_clients.py",
     }
+
+
+def test_the_recipe_migrates_and_runs_every_check() -> None:
+    assert STEPS == [
+        ["uv", "run", "my-service", "db", "upgrade"],
+        ["uv", "run", "my-service", "db", "revision", "-m", "create clients"],
+        ["uv", "run", "my-service", "db", "upgrade"],
+    ]
+    assert CHECKS == [
+        ["uv", "run", "ruff", "check"],
+        ["uv", "run", "ruff", "format", "--check"],
+        ["uv", "run", "mypy"],
+        ["uv", "run", "pytest"],
+    ]
 
 
 def test_alembic_writes_a_migration_for_the_new_table(project: Path) -> None:
@@ -81,15 +130,6 @@ def test_alembic_writes_a_migration_for_the_new_table(project: Path) -> None:
     assert 'op.create_table(\n        "clients"' in migration.read_text()
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ("ruff", "check", "."),
-        ("ruff", "format", "--check", "."),
-        ("mypy",),
-        ("pytest", "-q", "-p", "no:cacheprovider"),
-    ],
-    ids=["ruff-check", "ruff-format", "mypy", "pytest"],
-)
-def test_the_project_passes_its_checks(project: Path, command: tuple[str, ...]) -> None:
-    run_tool(project, "uv", "run", *command)
+@pytest.mark.parametrize("command", CHECKS, ids=[" ".join(command[2:]) for command in CHECKS])
+def test_the_project_passes_its_checks(project: Path, command: list[str]) -> None:
+    run_tool(project, *command)

@@ -204,29 +204,13 @@ def make_user_changes(project: Path, framework: str) -> dict[str, str]:
     }
     for relative, text in written.items():
         (project / relative).write_text(text)
-    routes = project / PACKAGE / "api" / "routes" / "__init__.py"
-    edit(
-        routes,
-        "import auth, health, projects, users",
-        "import auth, health, projects, stats, users",
-    )
-    if framework == "fastapi":
-        routes.write_text(routes.read_text() + "api_router.include_router(stats.router)\n")
-    else:
-        edit(routes, "auth.router, users.router)", "auth.router, users.router, stats.router)")
-    edit(
-        project / "tests" / "contract" / "test_openapi.py",
-        '    "/api/v1/projects",\n',
-        '    "/api/v1/projects",\n    "/api/v1/stats",\n',
-    )
     edit(
         project / PACKAGE / "services" / "projects.py",
         ") -> Project:\n    project = ",
         f") -> Project:\n{GET_PROJECT_DOCSTRING}    project = ",
     )
     edit(project / CONFIG, RATE_LIMIT_LINE, RATE_LIMIT_LINE.replace("120", "600"))
-    changed = [*written, f"{PACKAGE}/api/routes/__init__.py", "tests/contract/test_openapi.py"]
-    changed += [f"{PACKAGE}/services/projects.py", CONFIG]
+    changed = [*written, f"{PACKAGE}/services/projects.py", CONFIG]
     return {relative: (project / relative).read_text() for relative in changed}
 
 

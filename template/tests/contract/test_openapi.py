@@ -1,29 +1,11 @@
-"""The OpenAPI document describes the envelope, and /docs serves it."""
+"""The OpenAPI document describes every route the app serves, in the envelope, and /docs
+serves it."""
 
 from typing import Any
 
 import httpx
 
-{% if auth == 'jwt' -%}
-PATHS = {
-    "/api/v1/health/live",
-    "/api/v1/health/ready",
-    "/api/v1/projects",
-    "/api/v1/projects/{project_id}",
-    "/api/v1/auth/register",
-    "/api/v1/auth/login",
-    "/api/v1/users",
-    "/api/v1/users/me",
-    "/api/v1/users/{user_id}",
-}
-{%- else -%}
-PATHS = {
-    "/api/v1/health/live",
-    "/api/v1/health/ready",
-    "/api/v1/projects",
-    "/api/v1/projects/{project_id}",
-}
-{%- endif %}
+from tests.conftest import BOOM_PATH
 
 
 def openapi(client: httpx.Client) -> dict[str, Any]:
@@ -38,10 +20,16 @@ def schema_name(response: dict[str, Any]) -> str:
     return reference.rsplit("/", 1)[-1]
 
 
-def test_every_route_is_documented(client: httpx.Client) -> None:
+def test_every_route_is_documented(
+    client: httpx.Client, api_operations: set[tuple[str, str]]
+) -> None:
     paths = openapi(client)["paths"]
+    documented = {(path, method) for path, methods in paths.items() for method in methods}
 
-    assert set(paths) == PATHS
+    # The app's router and its document agree, both ways; the suite's own failing route is the
+    # one operation left out of the document.
+    assert documented == api_operations - {(BOOM_PATH, "get")}
+    assert {("/api/v1/health/live", "get"), ("/api/v1/health/ready", "get")} <= documented
     assert set(paths["/api/v1/projects"]) == {"get", "post"}
     assert set(paths["/api/v1/projects/{project_id}"]) == {"get", "patch", "delete"}
 
@@ -75,25 +63,3 @@ def test_docs_page_is_served(client: httpx.Client) -> None:
 
     assert response.status_code == 200
     assert "swagger-ui" in response.text
-{%- if auth == 'jwt' %}
-
-
-def test_operations_behind_sign_in_declare_the_bearer_scheme(client: httpx.Client) -> None:
-    document = openapi(client)
-    open_operations = {
-        ("/api/v1/health/live", "get"),
-        ("/api/v1/health/ready", "get"),
-        ("/api/v1/auth/register", "post"),
-        ("/api/v1/auth/login", "post"),
-    }
-
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            if (path, method) in open_operations:
-                assert "security" not in operation, (path, method)
-            else:
-                assert operation["security"] == [{"bearerAuth": []}], (path, method)
-                assert "401" in operation["responses"], (path, method)
-    schemes = document["components"]["securitySchemes"]
-    assert schemes == {"bearerAuth": {"type": "http", "scheme": "bearer"}}
-{%- endif %}
