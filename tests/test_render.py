@@ -1,5 +1,6 @@
 """What a render contains, before any of its tools run."""
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -97,6 +98,30 @@ def test_layout_follows_the_practices(render: Render, variant: str) -> None:
     missing = [entry for entry in LAYOUT if not (project / entry.format(package=package)).is_file()]
 
     assert missing == []
+
+
+# Small pieces (PRACTICES.md): modules well under 400 lines, functions under 40.
+MOST_MODULE_LINES = 400
+MOST_FUNCTION_LINES = 40
+
+
+@pytest.mark.parametrize("variant", variant_params())
+def test_modules_and_functions_stay_small(render: Render, variant: str) -> None:
+    project = render(variant)
+    too_long = []
+
+    for path in sorted(project.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(project)
+        if len(text.splitlines()) > MOST_MODULE_LINES:
+            too_long.append(f"{relative}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MOST_FUNCTION_LINES:
+                    too_long.append(f"{relative}: {node.name}() has {lines} lines")
+
+    assert too_long == []
 
 
 @pytest.mark.parametrize("variant", variant_params())
