@@ -24,6 +24,7 @@ _ASYNC_DEVICE = {
     "session_import": "from sqlalchemy.ext.asyncio import AsyncSession",
     "session_class": "AsyncSession",
     "abc_awaitable": "Awaitable, ",
+    "async_iterator": "AsyncIterator",
     "limits_module": "limits.aio",
     "redis_module": "redis.asyncio",
 }
@@ -33,6 +34,7 @@ _SYNC_DEVICE = {
     "session_import": "from sqlalchemy.orm import Session",
     "session_class": "Session",
     "abc_awaitable": "",
+    "async_iterator": "Iterator",
     "limits_module": "limits",
     "redis_module": "redis",
 }
@@ -101,6 +103,10 @@ class ContextUpdater(ContextHook):
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")
         context["postgresql_driver"] = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
+        # The setting that names the job queue's broker: RabbitMQ for Celery, Redis for ARQ.
+        context["broker_setting"] = (
+            "broker_url" if context.get("task_queue") == "celery" else "redis_url"
+        )
         context["servers"] = servers(context)
         context["server_images"] = SERVER_IMAGES
         # What the answers add to pyproject.toml, .env.example, the README and tests/conftest.py,

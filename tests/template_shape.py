@@ -21,6 +21,7 @@ NAME_MARKER = re.compile(r"\{%-?\s*(?:if\s+.*?|endif)\s*-?%\}")
 ANSWER = re.compile(r"\b(?P<answer>[a-z_]+)\s*(?:==|!=|\bin\b)|\bif\s+(?P<flag>[a-z_]+)\s*$")
 STATEMENT = re.compile(r"\{%-?\s*(?P<keyword>if|elif|else|endif)\b.*?-?%\}", re.S)
 JINJA_TAG = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
+INLINE_IF = re.compile(r"\{\{[^}]*\bif\b[^}]*\}\}")
 FUNCTION = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s")
 
 
@@ -126,7 +127,8 @@ def function_of_each_line(lines: list[str]) -> dict[int, int | None]:
 
 
 def ifs_in_functions(text: str) -> list[int]:
-    """The line numbers of the `{% if %}` that sit inside a Python function's signature or body.
+    """The line numbers of the `{% if %}` (and the `{{ a if b else c }}`) that sit inside a
+    Python function's signature or body.
 
     A function opens at its `def` line and lasts while the lines of code after its signature
     are indented deeper than the `def`. An `{% if %}` on a line of its own is inside when the
@@ -137,6 +139,8 @@ def ifs_in_functions(text: str) -> list[int]:
     inside: list[int] = []
     for number, line in enumerate(lines, start=1):
         if not re.search(r"\{%-?\s*if\b", line):
+            if number in owner and owner[number] is not None and INLINE_IF.search(line):
+                inside.append(number)  # `{{ a if b else c }}` is a branch too
             continue
         if number in owner:  # on a line of code
             if owner[number] is not None:

@@ -59,11 +59,20 @@ def test_a_template_file_has_few_ifs_and_none_nested() -> None:
         ),
         ("def f() -> None:\n    a = 1\n{%- if x %}\n    b = 2\n{%- endif %}\n", [3]),
         ("{{ async_ }}def f() -> None:\n    return {% if x %}1{% else %}2{% endif %}\n", [2]),
+        ("def f() -> None:\n    return {{ 1 if x else 2 }}\n", [2]),
         ("def f() -> None:\n    pass\n{%- if x %}\n\n\ndef g() -> None:\n    pass\n", []),
         ("class A:\n    def f(self) -> None:\n        pass\n{%- if x %}\n    b = 1\n", []),
         ("import a\n{%- if x %}\nimport b\n{%- endif %}\n", []),
     ],
-    ids=["signature", "body", "inline", "between-functions", "class-level", "module-level"],
+    ids=[
+        "signature",
+        "body",
+        "inline",
+        "inline-expression",
+        "between-functions",
+        "class-level",
+        "module-level",
+    ],
 )
 def test_ifs_in_functions_are_found(text: str, lines: list[int]) -> None:
     assert ifs_in_functions(text) == lines
