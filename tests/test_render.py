@@ -1,5 +1,6 @@
 """What a render contains, before any of its tools run."""
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -99,6 +100,30 @@ def test_layout_follows_the_practices(render: Render, variant: str) -> None:
     assert missing == []
 
 
+# Small pieces (PRACTICES.md): modules well under 400 lines, functions under 40.
+MOST_MODULE_LINES = 400
+MOST_FUNCTION_LINES = 40
+
+
+@pytest.mark.parametrize("variant", variant_params())
+def test_modules_and_functions_stay_small(render: Render, variant: str) -> None:
+    project = render(variant)
+    too_long = []
+
+    for path in sorted(project.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(project)
+        if len(text.splitlines()) > MOST_MODULE_LINES:
+            too_long.append(f"{relative}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MOST_FUNCTION_LINES:
+                    too_long.append(f"{relative}: {node.name}() has {lines} lines")
+
+    assert too_long == []
+
+
 @pytest.mark.parametrize("variant", variant_params())
 def test_framework_free_layers_import_no_framework(render: Render, variant: str) -> None:
     project = render(variant)
@@ -173,7 +198,7 @@ CACHE_LAYOUT = [
     "tests/services/test_project_cache.py",
 ]
 # Code and settings only: the CI files say where a Redis service would go, whatever the answer.
-CACHE_WORDS = re.compile(r"(?i:redis)|infrastructure\.cache|\bCache(Dep)?\b|cache_key|read_project")
+CACHE_WORDS = re.compile(r"(?i:redis)|infrastructure\.cache|plugins\.cache|\bCache\b|cache_key")
 CODE_AND_SETTINGS = ("src", "tests", "pyproject.toml", ".env.example", "README.md")
 
 
@@ -296,14 +321,22 @@ def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> No
 
 # Files whose text must not depend on the framework: the contract suite (black-box HTTP
 # tests) and the layers that hold no sync/async difference. core/config.py differs in one
-# line only: the default database URL names the sync or the async driver. core/rate_limit.py
-# counts in a storage that FastAPI awaits (limits.aio, in memory or in Redis) and Flask calls
-# plainly: it is written once with the sync/async device, so the two renders differ by the
-# device's words alone, which DEVICE_WORDS takes back out of the FastAPI one.
+# line only: the default database URL names the sync or the async driver. The modules of core/
+# that wait on something (the rate limits' storage, the event bus's handlers, the views' loads)
+# are written once with the sync/async device, so the two renders differ by the device's words
+# alone, which DEVICE_WORDS takes back out of the FastAPI one.
 SHARED_TREES = ("tests/contract", "src/{package}/core", "src/{package}/models")
 DRIVER_SPECIFIC = {"config.py"}
-DEVICE_WRITTEN = {"rate_limit.py"}
-DEVICE_WORDS = {"limits.aio.": "limits.", "async def ": "def ", "await ": ""}
+DEVICE_WRITTEN = {"events.py", "rate_limit.py", "views.py"}
+DEVICE_WORDS = [
+    (r"limits\.aio\.", "limits."),
+    (r"sqlalchemy\.ext\.asyncio import AsyncSession", "sqlalchemy.orm import Session"),
+    (r"AsyncSession", "Session"),
+    (r"Awaitable, ", ""),
+    (r"Awaitable\[(\w+)\]", r"\1"),
+    (r"async def ", "def "),
+    (r"await ", ""),
+]
 # Imports that must not appear in the other framework's render.
 FOREIGN_IMPORTS = {
     "fastapi": ("flask", "flask_openapi3", "werkzeug", "granian"),
@@ -321,8 +354,8 @@ def tree_texts(project: Path, tree: str) -> dict[str, str]:
             continue
         text = path.read_text()
         if path.name in DEVICE_WRITTEN:
-            for word, sync_word in DEVICE_WORDS.items():
-                text = text.replace(word, sync_word)
+            for word, sync_word in DEVICE_WORDS:
+                text = re.sub(word, sync_word, text)
         texts[str(path.relative_to(root))] = text
     return texts
 

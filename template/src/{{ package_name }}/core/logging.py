@@ -34,20 +34,6 @@ def configure_logging(*, level: str, json_logs: bool) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     )
-    renderer: Processor
-    if json_logs:
-        renderer = structlog.processors.JSONRenderer()
-        # Tracebacks as data, without the frames' local variables: they may hold a password.
-        exception_formatter: Sequence[Processor] = (
-            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
-        )
-    else:
-        # A plain traceback: rich's, the default when rich is installed, prints every local.
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
-        exception_formatter = ()
-
     structlog.configure(
         processors=[
             # Drop events below the level before any work is spent on them.
@@ -59,15 +45,13 @@ def configure_logging(*, level: str, json_logs: bool) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                *exception_formatter,
-                renderer,
+                *output_processors(json_logs=json_logs),
             ],
         )
     )
@@ -81,3 +65,19 @@ def configure_logging(*, level: str, json_logs: bool) -> None:
         uvicorn_logger.propagate = True
     # The request middleware logs each request once as `http_request`.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def output_processors(*, json_logs: bool) -> list[Processor]:
+    """How a line is written: JSON, or readable console output, with its traceback if any."""
+    if json_logs:
+        # Tracebacks as data, without the frames' local variables: they may hold a password.
+        return [
+            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+            structlog.processors.JSONRenderer(),
+        ]
+    # A plain traceback: rich's, the default when rich is installed, prints every local.
+    return [
+        structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+    ]
