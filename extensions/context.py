@@ -82,46 +82,62 @@ class ContextUpdater(ContextHook):
         context["is_async"] = is_async
         context.update(_ASYNC_DEVICE if is_async else _SYNC_DEVICE)
         context.update(_OWNED if context.get("auth") == "jwt" else _UNOWNED)
-        context["plugins"] = plugins(context)
-        context["plugin_hooks"] = ", ".join(f"{name}.plug" for name in context["plugins"])
-        context["sqlite_driver"] = "sqlite+aiosqlite" if is_async else "sqlite+pysqlite"
-        # The service's PostgreSQL driver: asyncpg on the event loop, psycopg 3 for sync code.
-        postgresql_driver = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
-        context["postgresql_driver"] = postgresql_driver
-        package_name = context.get("package_name", "")
-        if context.get("database") == "postgresql":
-            context["database_driver"] = postgresql_driver
-            context["default_database_url"] = (
-                f"{postgresql_driver}://postgres:postgres@localhost:5432/{package_name}"
-            )
-            context["default_database_name"] = package_name
-        else:
-            context["database_driver"] = context["sqlite_driver"]
-            context["default_database_url"] = f"{context['sqlite_driver']}:///./{package_name}.db"
-            context["default_database_name"] = f"./{package_name}.db"
+        context.update(database_values(context, is_async=is_async))
         python_version = str(context.get("python_version", "3.11"))
         context["python_target"] = "py" + python_version.replace(".", "")
         context["cli_name"] = context.get("project_slug", "")
-        context["postgresql_driver"] = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
+        # The features that plug into the app: `bootstrap.PLUGINS` lists their `plug`.
+        context["plugins"] = plugins(context)
+        context["plugin_hooks"] = ", ".join(f"{name}.plug" for name in context["plugins"])
         # The setting that names the job queue's broker: RabbitMQ for Celery, Redis for ARQ.
         context["broker_setting"] = (
             "broker_url" if context.get("task_queue") == "celery" else "redis_url"
         )
         context["servers"] = servers(context)
         context["server_images"] = SERVER_IMAGES
-        # What the answers add to pyproject.toml, .env.example, the README and tests/conftest.py,
-        # as lists their templates loop over; the text of a piece is in fragments/ (see
-        # docs/template-design.md, "Files that are not Python").
-        context["runtime_requirements"] = toml_lines(runtime_requirements(context))
-        context["dev_requirements"] = toml_lines(dev_requirements(context))
-        context["setting_groups"] = setting_groups(context)
-        context["readme_run_and_test"] = readme_run_and_test(context)
-        context["readme_sections"] = readme_sections(context)
-        context["conftest_plugins"] = conftest_plugins(context)
-        context["conftest_settings_fixtures"] = conftest_settings_fixtures(context)
-        context["conftest_settings_extras"] = conftest_settings_extras(context)
+        context.update(assembled_values(context))
         # For the rendered .env only: generated, so it is never an answer that Copier records.
         context["secret_key"] = secrets.token_urlsafe(48)
+
+
+def database_values(context: dict[str, Any], *, is_async: bool) -> dict[str, str]:
+    """The drivers, and the default URL and database name, of the `database` answer."""
+    sqlite_driver = "sqlite+aiosqlite" if is_async else "sqlite+pysqlite"
+    # The service's PostgreSQL driver: asyncpg on the event loop, psycopg 3 for sync code.
+    postgresql_driver = "postgresql+asyncpg" if is_async else "postgresql+psycopg"
+    package_name = context.get("package_name", "")
+    drivers = {"sqlite_driver": sqlite_driver, "postgresql_driver": postgresql_driver}
+    if context.get("database") == "postgresql":
+        return {
+            **drivers,
+            "database_driver": postgresql_driver,
+            "default_database_url": (
+                f"{postgresql_driver}://postgres:postgres@localhost:5432/{package_name}"
+            ),
+            "default_database_name": package_name,
+        }
+    return {
+        **drivers,
+        "database_driver": sqlite_driver,
+        "default_database_url": f"{sqlite_driver}:///./{package_name}.db",
+        "default_database_name": f"./{package_name}.db",
+    }
+
+
+def assembled_values(context: dict[str, Any]) -> dict[str, list[str]]:
+    """What the answers add to pyproject.toml, .env.example, the README and tests/conftest.py,
+    as lists their templates loop over; the text of a piece is in fragments/ (see
+    docs/template-design.md, "Files that are not Python")."""
+    return {
+        "runtime_requirements": toml_lines(runtime_requirements(context)),
+        "dev_requirements": toml_lines(dev_requirements(context)),
+        "setting_groups": setting_groups(context),
+        "readme_run_and_test": readme_run_and_test(context),
+        "readme_sections": readme_sections(context),
+        "conftest_plugins": conftest_plugins(context),
+        "conftest_settings_fixtures": conftest_settings_fixtures(context),
+        "conftest_settings_extras": conftest_settings_extras(context),
+    }
 
 
 def servers(context: dict[str, Any]) -> list[str]:
@@ -272,7 +288,7 @@ def conftest_settings_extras(context: dict[str, Any]) -> list[str]:
 
 def plugins(context: dict[str, Any]) -> list[str]:
     """The modules of the rendered `plugins` package, one per feature the answers switched on:
-    each wires its feature into the app (`plugins/__init__.py` lists them)."""
+    each wires its feature into the app (`bootstrap.PLUGINS` lists them)."""
     return chosen(
         {
             "cache": context.get("cache") == "redis",
