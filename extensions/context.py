@@ -170,7 +170,7 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
         {
             "alembic>=1.16": True,
             "limits>=5.0": True,
-            "pydantic>=2.11": True,
+            "pydantic>=2.14": True,
             "pydantic-settings>=2.10": True,
             "structlog>=25.4": True,
             "typer>=0.16": True,

@@ -66,11 +66,7 @@ def test_create_with_a_taken_name_is_a_conflict(client: httpx.Client) -> None:
         ({"budget": 0}, "budget", "Budget must be greater than 0."),
         ({"budget": -500}, "budget", "Budget must be greater than 0."),
         ({"budget": 999_999_999_999}, "budget", "Budget must be at most 1,000,000,000."),
-        (
-            {"budget": "lots"},
-            "budget",
-            "Input should be a valid integer, unable to parse string as an integer.",
-        ),
+        ({"budget": "lots"}, "budget", "Input should be a valid integer."),
         (
             {"description": "d" * 1001},
             "description",
