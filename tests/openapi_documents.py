@@ -19,10 +19,13 @@ def project_slug(project: Path) -> str:
 
 
 @functools.cache
+def printed_text(project: Path) -> str:
+    """What `<slug> openapi` prints in a synced render, once per render and worker."""
+    return run_tool(project, "uv", "run", project_slug(project), "openapi").stdout
+
+
 def printed_document(project: Path) -> dict[str, Any]:
-    """The document `<slug> openapi` prints in a synced render, once per render and worker."""
-    printed = run_tool(project, "uv", "run", project_slug(project), "openapi").stdout
-    document: dict[str, Any] = json.loads(printed)
+    document: dict[str, Any] = json.loads(printed_text(project))
     return document
 
 

@@ -11,18 +11,23 @@ import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from tests.conftest import FRAMEWORKS, Render, tool_env, variant
-from tests.openapi_documents import project_slug
+from tests.openapi_documents import printed_document, project_slug
 from tests.test_quickstart import free_port, wait_until_up
 
 pytestmark = pytest.mark.rendered
 # The renders of the default answers (auth=jwt: every kind of operation) and their worker.
 ANSWER_SET = "default"
 BUDGET_MS = 15000
+
+
+class Served(NamedTuple):
+    url: str
+    project: Path
 
 
 def chromium() -> str:
@@ -40,8 +45,8 @@ def chromium() -> str:
 )
 def served(
     request: pytest.FixtureRequest, synced: Render, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The base URL of a live server of the render, one per framework."""
+) -> Iterator[Served]:
+    """A live server of the render (its base URL), one per framework."""
     project = synced(variant(request.param, ANSWER_SET))
     port = free_port()
     log = tmp_path_factory.mktemp(f"docs-{request.param}") / "server.log"
@@ -56,7 +61,7 @@ def served(
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base_url}/api/v1/health/live", server, log)
-        yield base_url
+        yield Served(base_url, project)
     finally:
         server.terminate()
         try:
@@ -83,20 +88,34 @@ def browse(url: str, profile: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def operations(base_url: str) -> list[dict[str, Any]]:
+def served_document(base_url: str) -> bytes:
     with urllib.request.urlopen(f"{base_url}/openapi.json", timeout=10) as response:  # noqa: S310
-        document = json.load(response)
+        body: bytes = response.read()
+        return body
+
+
+def operations(base_url: str) -> list[dict[str, Any]]:
+    document = json.loads(served_document(base_url))
     return [operation for path in document["paths"].values() for operation in path.values()]
 
 
-def test_the_page_renders_every_operation_offline(served: str, tmp_path: Path) -> None:
-    result = browse(f"{served}/docs", tmp_path / "profile")
+def test_the_served_document_is_the_printed_one_written_compactly(served: Served) -> None:
+    """Both frameworks write the (identical) document the same way, so that they serve the
+    same bytes: compact, in the document's own order, UTF-8."""
+    printed = printed_document(served.project)
+    compact = json.dumps(printed, ensure_ascii=False, separators=(",", ":")).encode()
+
+    assert served_document(served.url) == compact
+
+
+def test_the_page_renders_every_operation_offline(served: Served, tmp_path: Path) -> None:
+    result = browse(f"{served.url}/docs", tmp_path / "profile")
 
     assert result.returncode == 0, result.stderr[-5000:]
     # Swagger UI gives each operation the id operations-<tag>-<operationId>.
     missing = [
         operation["operationId"]
-        for operation in operations(served)
+        for operation in operations(served.url)
         if f'id="operations-{operation["tags"][0]}-{operation["operationId"]}"' not in result.stdout
     ]
     assert missing == [], result.stdout[-5000:]
