@@ -173,6 +173,8 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
             "pydantic>=2.14": True,
             "pydantic-settings>=2.10": True,
             "structlog>=25.4": True,
+            "# The files of /docs, served by the service (those of swagger-ui-dist 5.31.0).": True,
+            "swagger-ui-bundle-v2==5.31.0": True,
             "typer>=0.16": True,
             "argon2-cffi>=23.1": jwt,
             "pyjwt>=2.10": jwt,

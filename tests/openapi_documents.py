@@ -1,44 +1,40 @@
-"""Normalize OpenAPI documents so that two frameworks' documents of one API compare equal.
+"""The OpenAPI documents of the rendered services, as their CLI prints them, and a readable
+difference between two of them."""
 
-What is kept: every path and method, every parameter (name, place, requirement, schema),
-request bodies and every response status with its schema. What is dropped: names and prose
-(titles, descriptions, summaries, operation ids, tags, examples), which frameworks choose
-differently, and `$ref` indirection, which is resolved in place, so that a schema named
-`SuccessResponse_ProjectRead_` by one framework and otherwise by the other compares by shape.
-"""
-
+import difflib
+import functools
+import json
+from pathlib import Path
 from typing import Any
 
-PROSE = {"title", "description", "summary", "operationId", "tags", "examples", "example"}
+import yaml
+
+from tests.conftest import run_tool
 
 
-def _resolve(node: Any, schemas: dict[str, Any]) -> Any:
-    if isinstance(node, list):
-        return [_resolve(item, schemas) for item in node]
-    if isinstance(node, float) and node.is_integer():
-        return int(node)  # `minimum: 1.0` and `minimum: 1` say the same
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        return _resolve(schemas[node["$ref"].rsplit("/", 1)[-1]], schemas)
-    resolved = {key: _resolve(value, schemas) for key, value in node.items() if key not in PROSE}
-    if resolved.get("default", ...) is None:
-        del resolved["default"]  # a null default says no more than the schema's null type
-    if isinstance(resolved.get("required"), list):
-        resolved["required"] = sorted(resolved["required"])
-    return resolved
+def project_slug(project: Path) -> str:
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    slug: str = answers["project_slug"]
+    return slug
 
 
-def normalize(document: dict[str, Any]) -> dict[str, Any]:
-    """Operations keyed "METHOD /path", each with its parameters sorted and its refs resolved."""
-    schemas = document.get("components", {}).get("schemas", {})
-    operations = {}
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            normalized = _resolve(operation, schemas)
-            normalized["parameters"] = sorted(
-                normalized.get("parameters", []),
-                key=lambda parameter: (parameter["in"], parameter["name"]),
-            )
-            operations[f"{method.upper()} {path}"] = normalized
-    return operations
+@functools.cache
+def printed_text(project: Path) -> str:
+    """What `<slug> openapi` prints in a synced render, once per render and worker."""
+    return run_tool(project, "uv", "run", project_slug(project), "openapi").stdout
+
+
+def printed_document(project: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(printed_text(project))
+    return document
+
+
+def difference(documents: dict[str, dict[str, Any]]) -> str:
+    """A unified diff of two documents, keys sorted, so that a failure shows what differs."""
+    first, second = documents
+    lines = {
+        name: json.dumps(document, indent=2, sort_keys=True).splitlines()
+        for name, document in documents.items()
+    }
+    diff = difflib.unified_diff(lines[first], lines[second], first, second, lineterm="")
+    return "\n".join(diff)

@@ -36,7 +36,7 @@ def assert_failure_envelope(body: dict[str, Any], status_code: int) -> None:
 
 
 def check_envelope(response: httpx.Response) -> None:
-    """The envelope every response must have; 204 and the docs page have no JSON body.
+    """The envelope every response must have; 204 and the docs page and files have no JSON body.
 
     Every response, whatever its kind, carries the security headers and a request id.
     """
@@ -47,8 +47,9 @@ def check_envelope(response: httpx.Response) -> None:
     if response.status_code == 204:
         assert response.content == b""
         return
-    if response.request.url.path in {"/openapi.json", "/docs"}:
-        return
+    path = response.request.url.path
+    if path == "/openapi.json" or (path.startswith("/docs") and response.is_success):
+        return  # the document, and the docs page and its files
     if response.request.method == "OPTIONS" and response.is_success:
         return  # a CORS preflight answer: headers only
     assert response.headers["content-type"] == "application/json"

@@ -51,6 +51,7 @@ def test_successes_and_failures_use_the_envelope(client: httpx.Client) -> None:
     schemas = document["components"]["schemas"]
     assert "HTTPValidationError" not in schemas
     assert set(schemas["ErrorResponse"]["required"]) == {
+        "status",
         "status_code",
         "message",
         "error_code",

@@ -127,6 +127,15 @@ _ERRORS_BY_STATUS: dict[int, type[AppError]] = {
 }
 
 
+def error_classes() -> list[type[AppError]]:
+    """AppError and every subclass of it defined so far (the app defines them all once its
+    routes are imported), for the error codes the OpenAPI document lists."""
+    found: list[type[AppError]] = [AppError]
+    for error_class in found:  # grows while it is read: a walk of the whole hierarchy
+        found.extend(sub for sub in error_class.__subclasses__() if sub not in found)
+    return found
+
+
 def error_for_status(status_code: int) -> AppError:
     """The domain error a framework's own HTTP error of this status stands for."""
     error_class = _ERRORS_BY_STATUS.get(status_code)
