@@ -224,7 +224,7 @@ def _keys_of(body: bytes | None) -> frozenset[str]:
     """The member names of a body that is a JSON object: fields the client sent."""
     try:
         parsed = json.loads(body or b"")
-    except ValueError:
+    except (ValueError, RecursionError):
         return frozenset()
     return frozenset(parsed) if isinstance(parsed, dict) else frozenset()
 

@@ -28,7 +28,12 @@ from tests.conftest import run_tool, tool_env
 
 HOST = "127.0.0.1"
 READY_PATH = "/api/v1/health/ready"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# The servers the rendered suites use, at the same variables and defaults.
+POSTGRES_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+BROKER_URL = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 # Seconds to wait for one answer; a server that waits for a body it was promised answers late.
 ANSWER_TIMEOUT = 10.0
 # A fixed secret, long enough for production: tokens the corpus forges are signed with it.
@@ -56,9 +61,16 @@ def example_setting(project: Path, name: str) -> str:
     raise AssertionError(f"{name} is not in {project / '.env.example'}")
 
 
+def _postgres_url(driver: str, database: str) -> str:
+    """POSTGRES_URL with another driver and database."""
+    rest = POSTGRES_URL.partition("://")[2]
+    return f"{driver}://{rest.rpartition('/')[0]}/{database}"
+
+
 def _psql(statement: str) -> None:
+    server = _postgres_url("postgresql", "postgres")
     subprocess.run(
-        ["psql", POSTGRES_URL, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement],
+        ["psql", server, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement],
         check=True,
         capture_output=True,
         timeout=60,
@@ -78,7 +90,7 @@ def database_url(project: Path, workdir: Path) -> Iterator[str]:
     name = f"{answers_of(project)['package_name']}_test_{uuid.uuid4().hex[:12]}"
     _psql(f'CREATE DATABASE "{name}"')
     try:
-        yield f"{driver}://postgres@127.0.0.1:5432/{name}"
+        yield _postgres_url(driver, name)
     finally:
         _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -96,9 +108,9 @@ def server_settings(database: str, *, max_body_size: int, tag: str) -> dict[str,
         "MAX_BODY_SIZE": str(max_body_size),
         "RATE_LIMIT": "1000000/minute",
         "AUTH_RATE_LIMIT": "1000000/minute",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": tag,
-        "BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+        "BROKER_URL": BROKER_URL,
         "TASK_QUEUE_NAME": tag,
     }
 

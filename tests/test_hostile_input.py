@@ -263,7 +263,10 @@ def _refuse_constant(name: str) -> Any:
 
 def parse(body: bytes) -> Any:
     """A body as strict JSON (no NaN), or ValueError."""
-    return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError as error:
+        raise ValueError("nested too deep") from error
 
 
 def _key_problems(probe: Probe, errors: Mapping[Any, Any]) -> Iterator[str]:
@@ -427,8 +430,8 @@ def report(problems: list[Problem], total: int, where: str, outputs: str = "") -
     if not problems:
         return ""
     by_kind: dict[str, list[Problem]] = {}
-    for problem in problems:
-        by_kind.setdefault(problem[2].split(":")[0], []).append(problem)
+    for found_one in problems:
+        by_kind.setdefault(found_one[2].split(":")[0], []).append(found_one)
     ranked = sorted(by_kind.items(), key=lambda item: -len(item[1]))
     lines = [f"{len(problems)} problems in the answers to {total} requests ({where}), by kind:"]
     for kind, found in ranked:
