@@ -9,6 +9,7 @@ The client writes bytes to a socket and reads the answer as bytes: nothing betwe
 and the server normalizes a method, a path, a header or a body.
 """
 
+import json
 import os
 import secrets
 import signal
@@ -126,13 +127,25 @@ class LiveServer:
     log_path: Path
     settings: dict[str, str] = field(default_factory=dict)
 
-    def output(self, limit: int = 6000) -> str:
-        """The end of what the server printed."""
+    def output(self, limit: int | None = 6000) -> str:
+        """What the server printed: its end, or all of it with no limit."""
         text = self.log_path.read_text(errors="replace")
-        return text[-limit:]
+        return text if limit is None else text[-limit:]
 
     def connect(self) -> "Connection":
         return Connection(self.port)
+
+
+def logged_exception(output: str, request_id: bytes | None) -> str:
+    """The exception a server logged for a request, from its JSON log lines: "Type: value"."""
+    wanted = f'"request_id": "{(request_id or b"").decode("latin-1")}"'
+    for line in output.splitlines():
+        if wanted in line and '"exception"' in line:
+            with suppress(ValueError, KeyError, IndexError, TypeError):
+                exception = json.loads(line)["exception"][-1]
+                return f"{exception['exc_type']}: {exception['exc_value']}"[:300]
+            return line[:300]
+    return "nothing logged"
 
 
 def _command(project: Path, *arguments: str) -> list[str]:

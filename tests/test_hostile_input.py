@@ -37,7 +37,15 @@ from tests.hostile_corpus import (
     forged_tokens,
     operations,
 )
-from tests.live_servers import SECRET_KEY, Answer, Connection, LiveServer, answers_of, live_server
+from tests.live_servers import (
+    SECRET_KEY,
+    Answer,
+    Connection,
+    LiveServer,
+    answers_of,
+    live_server,
+    logged_exception,
+)
 
 pytestmark = pytest.mark.rendered
 
@@ -70,7 +78,7 @@ class Run:
     probes: list[Probe]
     requests: dict[str, list[bytes]]  # by framework, in the corpus's order
     answers: dict[str, list[Answer]]
-    outputs: dict[str, str]  # the end of each server's output
+    outputs: dict[str, str]  # what each server printed
     seconds: float
     operations: list[Operation] = field(default_factory=list)
 
@@ -196,7 +204,7 @@ def run_corpus(synced: Render, workdir: Path, answer_set: str) -> Run:
             }
             results = {framework: future.result() for framework, future in sent.items()}
         seconds = time.monotonic() - started
-        outputs = {framework: server.output() for framework, server in servers.items()}
+        outputs = {framework: server.output(None) for framework, server in servers.items()}
     return Run(
         answer_set=answer_set,
         probes=probes,
@@ -424,7 +432,7 @@ def _short(request: bytes) -> str:
     return shown + (f" ... ({len(request)} bytes)" if len(request) > 400 else "")
 
 
-def report(problems: list[Problem], total: int, where: str, outputs: str = "") -> str:
+def report(problems: list[Problem], total: int, where: str) -> str:
     """A failure message: the problems by kind (with the kinds of request that meet them),
     then a few examples of each, from different kinds of request where there are."""
     if not problems:
@@ -450,8 +458,6 @@ def report(problems: list[Problem], total: int, where: str, outputs: str = "") -
                 f"  request: {_short(request)}",
                 f"  answer:  {answers}",
             ]
-    if outputs:
-        lines += ["", "--- the end of the server's output ---", outputs]
     return "\n".join(lines)
 
 
@@ -494,11 +500,13 @@ def test_no_request_is_answered_with_a_5xx_or_not_at_all(
         if answer.problem:
             yield f"no answer: {answer.problem}"
         elif answer.status >= 500:
-            yield f"status {answer.status}"
+            logged = logged_exception(run.outputs[framework], answer.header("x-request-id"))
+            yield f"status {answer.status}, {logged}"
 
     problems = check_each(run, framework, check)
+
     where = f"{framework}, {answer_set}, {len(run.probes)} requests per render"
-    assert not problems, report(problems, len(run.probes), where, run.outputs[framework])
+    assert not problems, report(problems, len(run.probes), where)
 
 
 @with_each_server
