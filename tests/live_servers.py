@@ -136,16 +136,21 @@ class LiveServer:
         return Connection(self.port)
 
 
-def logged_exception(output: str, request_id: bytes | None) -> str:
-    """The exception a server logged for a request, from its JSON log lines: "Type: value"."""
-    wanted = f'"request_id": "{(request_id or b"").decode("latin-1")}"'
+def logged_exceptions(output: str) -> list[tuple[str | None, str]]:
+    """The unhandled exceptions a server logged, in order, from its JSON log lines: the
+    request id of each (None where the line has none) and "Type: value"."""
+    found = []
     for line in output.splitlines():
-        if wanted in line and '"exception"' in line:
-            with suppress(ValueError, KeyError, IndexError, TypeError):
-                exception = json.loads(line)["exception"][-1]
-                return f"{exception['exc_type']}: {exception['exc_value']}"[:300]
-            return line[:300]
-    return "nothing logged"
+        if '"unhandled_exception"' not in line:
+            continue
+        try:
+            event = json.loads(line)
+            exception = event["exception"][-1]
+            text = f"{exception['exc_type']}: {exception['exc_value']}"
+        except (ValueError, KeyError, IndexError, TypeError):
+            event, text = {}, line
+        found.append((event.get("request_id"), text[:300]))
+    return found
 
 
 def _command(project: Path, *arguments: str) -> list[str]:
