@@ -835,8 +835,8 @@ def _method_probes(path: str, allowed: list[Operation]) -> Iterator[Probe]:
         headers += ((b"Authorization", b"Bearer " + token),)
     have = {op.method.encode() for op in allowed}
     for method in [*METHODS, b"get", b"GeT", b"delete", b"CONNECT", b"M" * 300]:
-        if method in have or (method == b"HEAD" and b"GET" not in have):
-            continue
+        if method in have or (method == b"HEAD" and b"GET" in have):
+            continue  # HEAD where GET is allowed: sent below, beside its GET
         another_case = not method.isupper() and method.upper() in have
         yield Probe(
             kind="method",
