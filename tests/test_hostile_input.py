@@ -109,8 +109,9 @@ def _call(
     return data
 
 
-def placeholders(server: LiveServer, paths: Mapping[str, Any]) -> dict[bytes, bytes]:
-    """Make the corpus's accounts and project on one server: the values of its placeholders."""
+def placeholders(server: LiveServer, paths: set[str]) -> dict[bytes, bytes]:
+    """Make the corpus's accounts and project on one server: the values of its placeholders.
+    (The answer sets the corpus runs on all have auth=jwt; the admin comes from the CLI.)"""
     connection = server.connect()
     values: dict[bytes, bytes] = {}
     try:
@@ -169,14 +170,13 @@ def document_operations(project: Path) -> list[Operation]:
     return operations(document)
 
 
-def both_documents(projects: Mapping[str, Path]) -> tuple[list[Operation], dict[str, Any]]:
+def both_documents(projects: Mapping[str, Path]) -> list[Operation]:
     """The operations of both frameworks' documents (the same, if the documents agree)."""
     found: dict[str, Operation] = {}
     for project in projects.values():
         for operation in document_operations(project):
             found.setdefault(operation.label, operation)
-    paths: dict[str, Any] = {operation.path: True for operation in found.values()}
-    return list(found.values()), paths
+    return list(found.values())
 
 
 def on_both(
@@ -202,7 +202,8 @@ def run_corpus(synced: Render, workdir: Path, answer_set: str) -> Run:
 
         documents = pool.submit(both_documents, projects)
         servers: dict[str, LiveServer] = on_both(pool, start)
-        found, paths = documents.result()
+        found = documents.result()
+        paths = {operation.path for operation in found}
         probes = corpus(found, max_body_size=MAX_BODY_SIZE)
         values = on_both(pool, lambda framework: placeholders(servers[framework], paths))
         started = time.monotonic()
