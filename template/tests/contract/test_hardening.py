@@ -44,7 +44,7 @@ def test_requests_over_the_rate_limit_are_refused(
     statuses = [client.get("/api/v1/projects").status_code for _ in range(4)]
 
     assert statuses == [200, 200, 200, 429]
-    refused = client.get("/api/v1/health/live")
+    refused = client.get("/api/v1/projects")
     assert refused.status_code == 429
     assert refused.json()["error_code"] == "RATE_LIMIT_EXCEEDED"
     retry_after = int(refused.headers["retry-after"])
