@@ -98,7 +98,9 @@ def test_create_requires_a_body(client: httpx.Client) -> None:
     response = client.post(PROJECTS)
 
     assert response.status_code == 422
-    assert response.json()["errors"] == {"body": ["This field is required."]}
+    # The whole body is at fault, not a field: the message says what to send.
+    assert response.json()["message"] == "The request body is missing. Send a JSON object."
+    assert response.json()["errors"] == {}
 
 
 def test_get_returns_the_project(client: httpx.Client) -> None:
