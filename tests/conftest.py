@@ -34,7 +34,14 @@ SERVICES_ANSWERS: dict[str, Any] = {
     "cache": "redis",
     "task_queue": "celery",
 }
-ARQ_ANSWERS: dict[str, Any] = {"database": "postgresql", "task_queue": "arq", "docker": False}
+# ARQ with the Redis cache: one Redis server behind both, under auth=none.
+ARQ_ANSWERS: dict[str, Any] = {
+    "database": "postgresql",
+    "cache": "redis",
+    "task_queue": "arq",
+    "auth": "none",
+    "docker": False,
+}
 
 FRAMEWORKS = ("fastapi", "flask")
 ANSWER_SETS: dict[str, dict[str, Any]] = {
