@@ -198,7 +198,10 @@ CACHE_LAYOUT = [
     "tests/services/test_project_cache.py",
 ]
 # Code and settings only: the CI files say where a Redis service would go, whatever the answer.
-CACHE_WORDS = re.compile(r"(?i:redis)|infrastructure\.cache|plugins\.cache|\bCache\b|cache_key")
+# (`Cache-Control`, the HTTP header every response carries, is not the cache.)
+CACHE_WORDS = re.compile(
+    r"(?i:redis)|infrastructure\.cache|plugins\.cache|\bCache\b(?!-Control)|cache_key"
+)
 CODE_AND_SETTINGS = ("src", "tests", "pyproject.toml", ".env.example", "README.md")
 
 
