@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from copier import run_copy
 
 from tests.conftest import TEMPLATE_ROOT
 
@@ -137,7 +139,8 @@ def test_a_tag_on_another_commit_is_refused(repository: Path) -> None:
 
 
 def test_this_repository_has_its_releases_cut(tmp_path: Path) -> None:
-    """Every release of this template's own changelog has a commit on main to be tagged at."""
+    """Every release of this template's own changelog has a commit on main to be tagged at, and
+    once tagged, Copier can render it."""
     if git(TEMPLATE_ROOT, "rev-parse", "--is-shallow-repository") == "true":
         pytest.skip("a shallow clone holds no history to find the releases in")
     clone = tmp_path / "clone"
@@ -145,7 +148,12 @@ def test_this_repository_has_its_releases_cut(tmp_path: Path) -> None:
     for name in git(clone, "tag", "--list").splitlines():
         git(clone, "tag", "--delete", name)
 
-    result = release(clone, "--dry-run")
+    result = release(clone)
 
     assert result.returncode == 0, result.stderr
-    assert "would tag 0.1.0 at" in result.stdout
+    assert "tagged 0.1.0 at" in result.stdout
+    # The release can be pinned: Copier renders it and records its version.
+    copy = tmp_path / "service"
+    run_copy(str(clone), copy, vcs_ref="0.1.0", defaults=True, unsafe=True, quiet=True)
+    answers = yaml.safe_load((copy / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["_commit"] == "0.1.0"
