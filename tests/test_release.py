@@ -39,11 +39,16 @@ def tag_commit(repository: Path, name: str) -> str:
     return git(repository, "rev-list", "-n", "1", name)
 
 
+def configure_identity(repository: Path) -> None:
+    """Who commits and tags in a test's repository, whatever the machine's git configuration."""
+    git(repository, "config", "user.email", "release@example.org")
+    git(repository, "config", "user.name", "Release")
+
+
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
     git(tmp_path, "init", "--quiet", "--initial-branch", "main")
-    git(tmp_path, "config", "user.email", "release@example.org")
-    git(tmp_path, "config", "user.name", "Release")
+    configure_identity(tmp_path)
     (tmp_path / "README.md").write_text("A template.\n", encoding="utf-8")
     git(tmp_path, "add", "README.md")
     git(tmp_path, "commit", "--quiet", "--message", "Start")
@@ -147,6 +152,7 @@ def test_this_repository_has_its_releases_cut(tmp_path: Path) -> None:
     git(tmp_path, "clone", "--quiet", "--no-local", str(TEMPLATE_ROOT), str(clone))
     for name in git(clone, "tag", "--list").splitlines():
         git(clone, "tag", "--delete", name)
+    configure_identity(clone)
 
     result = release(clone)
 
