@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.conftest import FRAMEWORKS, Render, tool_env, variant
+from tests.conftest import FRAMEWORKS, Render, variant
 from tests.openapi_documents import printed_document, project_slug
-from tests.test_quickstart import free_port, wait_until_up
+from tests.test_quickstart import serving
 
 pytestmark = pytest.mark.rendered
 # The renders of the default answers (auth=jwt: every kind of operation) and their worker.
@@ -48,27 +48,9 @@ def served(
 ) -> Iterator[Served]:
     """A live server of the render (its base URL), one per framework."""
     project = synced(variant(request.param, ANSWER_SET))
-    port = free_port()
     log = tmp_path_factory.mktemp(f"docs-{request.param}") / "server.log"
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            ["uv", "run", project_slug(project), "serve", "--port", str(port)],
-            cwd=project,
-            env=tool_env(),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base_url}/api/v1/health/live", server, log)
+    with serving(project, project_slug(project), log) as base_url:
         yield Served(base_url, project)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def browse(url: str, profile: Path) -> subprocess.CompletedProcess[str]:

@@ -1,28 +1,22 @@
 """The README's quickstart, followed in an empty folder: render, migrate, serve, ask."""
 
 import json
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, run_tool, tool_env
+from tests.live_servers import free_port
 
 pytestmark = [pytest.mark.rendered, pytest.mark.xdist_group("quickstart")]
 STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def get(url: str) -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -48,11 +42,18 @@ def service(
     )
     project = folder / "my-service"
     run_tool(project, "uv", "run", "my-service", "db", "upgrade")
+    with serving(project, "my-service", folder / "server.log") as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(project: Path, command: str, log: Path) -> Iterator[str]:
+    """`<command> serve` of a render on a free port, its output in `log`: its base URL once it
+    answers, and stopped when the block ends."""
     port = free_port()
-    log = folder / "server.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
-            ["uv", "run", "my-service", "serve", "--port", str(port)],
+            ["uv", "run", command, "serve", "--port", str(port)],
             cwd=project,
             env=tool_env(),
             stdout=log_file,
