@@ -138,21 +138,22 @@ def keep_history(template: Path) -> list[str]:
     deleted = git("ls-files", "--deleted", "--", str(VERSIONS)).split()
     if deleted:
         git("checkout", "--", *deleted)
-    added = {Path(name) for name in git("ls-files", "--others", "--", str(VERSIONS)).split()}
+    listed = git("ls-files", "--others", "--exclude-standard", "--", str(VERSIONS))
+    added = {Path(name) for name in listed.split()}
     was = feature_migrations(template, old_answers)
     now = feature_migrations(template, new_answers)
     done = [f"kept {name}: a database may have applied it" for name in deleted]
-    for name in sorted(was ^ now):
+    # In chain order: the template numbers its migrations, and the ones it adds come first.
+    for name in sorted((was ^ now) | {path.name for path in added}):
         path = VERSIONS / name
-        if not path.exists():
+        if not path.exists() or (head := the_head(excluding=added)) is None:
             continue
-        if name in now and path in added:
-            head = the_head(excluding={other for other in added if other.name >= name})
-            if head is not None and head.revision not in Migration.read(path).down_revisions:
+        if path in added:
+            if head.revision not in Migration.read(path).down_revisions:
                 point_at(path, head)
                 done.append(f"chained {name} after {head.path.name}")
             added.discard(path)
-        elif (head := the_head()) is not None:
+        else:
             appended = append_migration(path, head, undo=name in was)
             done.append(f"added {appended.name}")
     return done
