@@ -2,13 +2,15 @@
 
 A clone of the template may have no tags, and the tests need versions they can change, so each
 test builds its own template repository from the working tree (uncommitted changes included),
-commits it, tags it, and releases later versions with the changes it makes, as Copier's own
-test suite does.
+commits it, and cuts releases as a maintainer does: a CHANGELOG.md heading, tagged by
+tools/release.py.
 """
 
 import os
 import shutil
 import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "tests@example.com",
 }
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
+CHANGELOG_START = "# Changelog\n\n## Unreleased\n\n"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -59,6 +62,8 @@ class TemplateRepository:
                 target = path / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
+        # Its own history starts here: none of this template's releases are in it.
+        (path / "CHANGELOG.md").write_text(CHANGELOG_START)
         git(path, "init", "--quiet", "--initial-branch=main")
         repository = cls(path)
         if version is None:
@@ -77,8 +82,23 @@ class TemplateRepository:
         path.write_text(text.replace(old, new, 1))
 
     def release(self, version: str) -> None:
+        """Commit what changed under a CHANGELOG heading for `version`, and let the release
+        command tag it."""
+        changelog = self.file("CHANGELOG.md")
+        heading = f"## {version} ({datetime.now(UTC):%Y-%m-%d})\n\n- Changes made by a test.\n\n"
+        changelog.write_text(
+            changelog.read_text().replace("## Unreleased\n\n", "## Unreleased\n\n" + heading, 1)
+        )
         commit_all(self.path, f"Release {version}")
-        git(self.path, "tag", version)
+        subprocess.run(
+            [sys.executable, str(TEMPLATE_ROOT / "tools" / "release.py")],
+            cwd=self.path,
+            env={**os.environ, **GIT_IDENTITY},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert git(self.path, "tag", "--points-at", "HEAD").split().count(version) == 1
 
 
 def copy_project(
