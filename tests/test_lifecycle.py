@@ -160,7 +160,7 @@ STEPS: list[dict[str, Any]] = [
     {"database": "postgresql"},
 ]
 # Made for this copy or by the tools, not by the template's answers.
-NOT_RENDERED = {".env", "uv.lock"}
+NOT_RENDERED = {".env", "uv.lock", "my_service.db"}
 
 
 def add_our_resource(project: Path, framework: str) -> dict[str, str]:
