@@ -160,9 +160,10 @@ def keep_history(template: Path) -> list[str]:
 
 
 def files_with_conflicts() -> list[str]:
-    listed = git("ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0")
+    # A file the update could not merge is listed once per stage of the merge.
+    listed = set(git("ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0"))
     conflicted = []
-    for name in filter(None, listed):
+    for name in sorted(listed - {""}):
         path = Path(name)
         if name.endswith(".rej"):
             conflicted.append(name)

@@ -10,6 +10,7 @@ and that the project's own checks pass.
 
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,7 @@ def test_no_notes_yet(client: httpx.Client) -> None:
     assert response.json()["data"] == {"count": 0, "spoken": "zero"}
 '''
 
-OUR_FILES = {
+OUR_FILES: dict[str, Callable[[str], str]] = {
     f"{PACKAGE}/models/domain/notes.py": lambda framework: NOTE_MODEL,
     f"{PACKAGE}/models/schemas/notes.py": lambda framework: NOTE_SCHEMA,
     f"{PACKAGE}/services/notes.py": NOTE_SERVICE.__getitem__,

@@ -1,6 +1,5 @@
 """`copier update` keeps the user's work, on tagged releases this suite makes of the template."""
 
-import logging
 import re
 from pathlib import Path
 
@@ -18,8 +17,6 @@ from tests.update_support import (
     tree,
     update_project,
 )
-
-logger = logging.getLogger(__name__)
 
 PACKAGE = "src/my_service"
 CONFIG = f"{PACKAGE}/core/config.py"
@@ -230,14 +227,21 @@ def release_practice_changes(template: TemplateRepository) -> None:
 @pytest.mark.rendered
 @with_each_framework_on_its_own_worker
 def test_an_update_keeps_the_users_work_and_conflicts_only_where_both_changed(
-    template: TemplateRepository, tmp_path: Path, framework: str
+    template: TemplateRepository,
+    tmp_path: Path,
+    framework: str,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
     ours = make_user_changes(project, framework)
     commit_all(project, "Our first weeks of work")
     release_practice_changes(template)
+    capfd.readouterr()
 
     update_project(project)
+
+    printed = capfd.readouterr().out
+    assert f"The update left conflicts in 1 file(s):\n  {CONFIG}\n" in printed
 
     assert answers_of(project)["_commit"] == "1.1.0"
     assert (project / "SECURITY.md").read_text() == SECURITY_POLICY
@@ -260,7 +264,7 @@ def test_an_update_keeps_the_users_work_and_conflicts_only_where_both_changed(
     run_tool(project, "uv", "run", "pytest", "-q", "-p", "no:randomly")
 
 
-# -- 3. A renamed question and a renamed choice keep the user's answer ---------------------------
+# -- 2. A renamed question and a renamed choice keep the user's answer ---------------------------
 
 OLD_CI_QUESTION = """continuous_integration:
   type: str
@@ -332,7 +336,7 @@ def test_a_renamed_question_and_choice_keep_the_answer(tmp_path: Path, framework
     assert not (project / ".gitlab-ci.yml").exists()
 
 
-# -- 4. Files the project owns are never rewritten ---------------------------------------------
+# -- 3. Files the project owns are never rewritten ---------------------------------------------
 
 OUR_NOTES = "Deploys go through the platform team's pipeline; ask in #billing.\n"
 
@@ -343,7 +347,7 @@ def test_files_the_project_owns_are_never_rewritten(
 ) -> None:
     project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
     env = project / ".env"
-    env.write_text(env.read_text().replace("LOG_LEVEL=INFO", "LOG_LEVEL=DEBUG"))
+    env.write_text(env.read_text() + "LOG_LEVEL=DEBUG\n")
     ours_env = env.read_text()
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "\n" + OUR_NOTES)
@@ -373,7 +377,7 @@ def test_files_the_project_owns_are_never_rewritten(
     assert "LOG_LEVEL=WARNING" in (project / ".env.example").read_text()
 
 
-# -- 5. Secrets reach neither the answers file nor git --------------------------------------------
+# -- 4. Secrets reach neither the answers file nor git --------------------------------------------
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -387,11 +391,9 @@ def test_the_secret_key_is_generated_into_an_ignored_env_file(
     (secret,) = re.findall(r"^SECRET_KEY=(.+)$", env, flags=re.MULTILINE)
     assert len(secret) >= 32
     assert secret not in (other / ".env").read_text()
-    example = (project / ".env.example").read_text()
-    assert (
-        env.split("SECRET_KEY=")[1].split("\n", 1)[1]
-        == example.split("SECRET_KEY=")[1].split("\n", 1)[1]
-    )
+    # Nothing an answer decides: the settings class and .env.example hold the defaults.
+    settings = [line for line in env.splitlines() if line and not line.startswith("#")]
+    assert settings == [f"SECRET_KEY={secret}"]
     assert git(project, "check-ignore", ".env").strip() == ".env"
     assert ".env" not in git(project, "ls-files").split()
     assert secret not in git(project, "log", "--all", "--patch")
@@ -400,7 +402,7 @@ def test_the_secret_key_is_generated_into_an_ignored_env_file(
     assert [key for key in questions if re.search("secret|password|token|key", key)] == []
 
 
-# -- 6. A refused update says why and changes nothing -------------------------------------------
+# -- 5. A refused update says why and changes nothing -------------------------------------------
 
 
 def released_twice(template: TemplateRepository) -> None:
@@ -446,49 +448,3 @@ def test_a_refused_update_says_why_and_changes_nothing(
 
     assert tree(project) == before
     assert git(project, "status", "--porcelain") == status
-
-
-# -- 2. Toggling a feature adds or removes exactly its files -------------------------------------
-
-# Each step changes one answer of the project rendered with the defaults; the last goes back.
-TOGGLES: list[dict[str, object]] = [
-    {"auth": "none"},
-    {"cache": "redis"},
-    {"task_queue": "celery"},
-    {"docker": False},
-    {"auth": "jwt", "cache": "none", "task_queue": "none", "docker": True},
-]
-# Made for this copy or by the tools, not by the template's answers.
-NOT_RENDERED = {".env", "uv.lock"}
-
-
-def rendered_tree(project: Path) -> dict[str, str]:
-    return {path: text for path, text in tree(project).items() if path not in NOT_RENDERED}
-
-
-@pytest.mark.rendered
-@with_each_framework_on_its_own_worker
-def test_toggling_a_feature_adds_or_removes_exactly_its_files(
-    template: TemplateRepository, tmp_path: Path, framework: str
-) -> None:
-    project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
-    answers: dict[str, object] = {"framework": framework}
-    for step, toggle in enumerate(TOGGLES):
-        before = set(rendered_tree(project))
-        update_project(project, answers=toggle)
-        answers.update(toggle)
-        fresh = copy_project(template, tmp_path / f"fresh-{step}", "1.0.0", **answers)
-
-        assert rendered_tree(project) == rendered_tree(fresh), toggle
-        after = set(rendered_tree(project))
-        logger.info(
-            "%s %s adds %s, removes %s",
-            framework,
-            toggle,
-            sorted(after - before),
-            sorted(before - after),
-        )
-        run_tool(project, "uv", "sync")
-        run_tool(project, "uv", "run", "ruff", "check", ".")
-        run_tool(project, "uv", "run", "mypy")
-        commit_all(project, f"Answer {toggle}")
