@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from copier.errors import UserMessageError
 
-from tests.conftest import FRAMEWORKS, run_tool, tool_env
+from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, VARIANTS, run_tool, tool_env
 from tests.live_servers import database_url
 from tests.update_support import (
     TemplateRepository,
@@ -335,3 +335,45 @@ def test_a_framework_change_converts_a_project_with_none_of_our_routes(
 
     fresh = copy_project(template, tmp_path / "fresh", "1.0.0", framework=other)
     assert rendered_tree(project, {}) == rendered_tree(fresh, {})
+
+
+# -- An update from the previous release is a fresh copy of this one ---------------------------
+
+PREVIOUS_RELEASE = "0.1.0"
+THIS_RELEASE = "0.2.0"
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepository:
+    """This repository's history with its releases tagged, and the working tree as 0.2.0."""
+    if git(TEMPLATE_ROOT, "rev-parse", "--is-shallow-repository").strip() == "true":
+        pytest.skip("a shallow clone holds no previous release")
+    return TemplateRepository.after_its_releases(
+        tmp_path_factory.mktemp("released") / "template", THIS_RELEASE
+    )
+
+
+@pytest.mark.parametrize(
+    "variant", [pytest.param(name, marks=pytest.mark.xdist_group("release")) for name in VARIANTS]
+)
+def test_an_update_from_the_previous_release_equals_a_fresh_copy(
+    released: TemplateRepository, tmp_path: Path, variant: str
+) -> None:
+    answers = VARIANTS[variant]
+    project = copy_project(released, tmp_path / "service", PREVIOUS_RELEASE, **answers)
+
+    update_project(project)
+
+    fresh = copy_project(released, tmp_path / "fresh", THIS_RELEASE, **answers)
+    assert files_with_conflicts(project) == set()
+    assert rendered_tree(project, {}) == rendered_tree(fresh, {})
+    assert {path.name for path in (project / VERSIONS).glob("*.py")} == {
+        path.name for path in (fresh / VERSIONS).glob("*.py")
+    }
+    # .env keeps its secret and no longer pins what the answers decide.
+    settings = [
+        line.partition("=")[0]
+        for line in (project / ".env").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert settings == ["SECRET_KEY"]

@@ -55,13 +55,7 @@ class TemplateRepository:
     def from_working_tree(cls, path: Path, version: str | None) -> "TemplateRepository":
         """Copy every file git would keep (tracked or new, not ignored) and commit it, released
         as `version` unless that is None."""
-        listed = git(TEMPLATE_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-        for relative in filter(None, listed.split("\0")):
-            source = TEMPLATE_ROOT / relative
-            if source.is_file():
-                target = path / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+        copy_working_tree(path)
         # Its own history starts here: none of this template's releases are in it.
         (path / "CHANGELOG.md").write_text(CHANGELOG_START)
         git(path, "init", "--quiet", "--initial-branch=main")
@@ -70,6 +64,20 @@ class TemplateRepository:
             commit_all(path, "The template as it is")
         else:
             repository.release(version)
+        return repository
+
+    @classmethod
+    def after_its_releases(cls, path: Path, version: str) -> "TemplateRepository":
+        """A clone of this template with its releases tagged by tools/release.py, then the
+        working tree committed on top and released as `version`."""
+        git(path.parent, "clone", "--quiet", "--no-local", str(TEMPLATE_ROOT), str(path))
+        for name in git(path, "tag", "--list").split():
+            git(path, "tag", "--delete", name)
+        repository = cls(path)
+        repository.tag_releases()
+        git(path, "rm", "-r", "--quiet", ".")
+        copy_working_tree(path)
+        repository.release(version)
         return repository
 
     def file(self, relative: str) -> Path:
@@ -90,6 +98,10 @@ class TemplateRepository:
             changelog.read_text().replace("## Unreleased\n\n", "## Unreleased\n\n" + heading, 1)
         )
         commit_all(self.path, f"Release {version}")
+        self.tag_releases()
+        assert git(self.path, "tag", "--points-at", "HEAD").split() == [version]
+
+    def tag_releases(self) -> None:
         subprocess.run(
             [sys.executable, str(TEMPLATE_ROOT / "tools" / "release.py")],
             cwd=self.path,
@@ -98,7 +110,17 @@ class TemplateRepository:
             text=True,
             check=True,
         )
-        assert git(self.path, "tag", "--points-at", "HEAD").split().count(version) == 1
+
+
+def copy_working_tree(path: Path) -> None:
+    """Every file of this template that git would keep: tracked or new, not ignored."""
+    listed = git(TEMPLATE_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    for relative in filter(None, listed.split("\0")):
+        source = TEMPLATE_ROOT / relative
+        if source.is_file():
+            target = path / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
 
 
 def copy_project(
