@@ -134,6 +134,7 @@ def assembled_values(context: dict[str, Any]) -> dict[str, list[str]]:
         "setting_groups": setting_groups(context),
         "readme_run_and_test": readme_run_and_test(context),
         "readme_sections": readme_sections(context),
+        "readme_updating": readme_updating(context),
         "conftest_plugins": conftest_plugins(context),
         "conftest_settings_fixtures": conftest_settings_fixtures(context),
         "conftest_settings_extras": conftest_settings_extras(context),
@@ -256,6 +257,13 @@ def readme_sections(context: dict[str, Any]) -> list[str]:
     """The sections the answers add to the README after "Configuration"; each is a file of
     fragments/readme/."""
     return chosen({"docker": bool(context.get("docker")), "cache": context.get("cache") == "redis"})
+
+
+def readme_updating(context: dict[str, Any]) -> list[str]:
+    """The paragraph of the README's "Updating from the template" on the CI job that proposes
+    the template's releases, a file of fragments/readme/updating/; none without CI."""
+    ci = context.get("ci")
+    return chosen({"github": ci == "github", "gitlab": ci == "gitlab"})
 
 
 def conftest_plugins(context: dict[str, Any]) -> list[str]:

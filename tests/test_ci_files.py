@@ -9,6 +9,7 @@ check-jsonschema carries the GitLab CI, GitHub workflow, Dependabot and Renovate
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,18 +21,27 @@ import yaml
 
 from extensions.context import SERVER_IMAGES
 from tests.conftest import TEMPLATE_ROOT, RenderWith, run_tool, tool, tool_env
+from tests.update_support import GIT_IDENTITY, TemplateRepository, commit_all, copy_project, git
 
 pytestmark = pytest.mark.xdist_group("ci")
 
+UPDATE_WORKFLOW = ".github/workflows/template-update.yml"
+UPDATE_SCRIPT = "scripts/update-from-template.sh"
 CI_FILES = {
-    "github": {".github/workflows/ci.yml", ".github/dependabot.yml"},
-    "gitlab": {".gitlab-ci.yml", "renovate.json"},
+    "github": {
+        ".github/workflows/ci.yml",
+        UPDATE_WORKFLOW,
+        ".github/dependabot.yml",
+        UPDATE_SCRIPT,
+    },
+    "gitlab": {".gitlab-ci.yml", "renovate.json", UPDATE_SCRIPT},
     "none": set(),
 }
 ALWAYS = {".pre-commit-config.yaml", ".editorconfig"}
 # The builtin schema of check-jsonschema that each CI file must satisfy.
 SCHEMAS = {
     ".github/workflows/ci.yml": "vendor.github-workflows",
+    UPDATE_WORKFLOW: "vendor.github-workflows",
     ".github/dependabot.yml": "vendor.dependabot",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
     "renovate.json": "vendor.renovate",
@@ -43,11 +53,14 @@ PRE_COMMIT_HOOKS = {
     "check-toml",
     "check-added-large-files",
     "check-merge-conflict",
+    "conflict-markers",
     "ruff-check",
     "ruff-format",
     "mypy",
 }
-# What both pipelines run, in this order.
+# The lines that open or close a conflict, for the pre-commit hook and both pipelines.
+CONFLICT_MARKERS = "^(<<<<<<<|>>>>>>>)( |$)"
+# What both pipelines run, in this order, after refusing conflict markers.
 CHECKS = [
     "uv sync",
     "uv run ruff check",
@@ -120,20 +133,21 @@ def test_ci_files_are_clean(render_ci: RenderCi, ci: str) -> None:
         assert text.endswith("\n"), relative
         assert "\n\n\n" not in text, relative
         assert not re.search(r"[ \t]+$", text, re.MULTILINE), relative
-        # GitHub's own `${{ }}` would trip the check that no Jinja survives a render.
-        assert not re.search(r"\{\{|\{%|\{#", text), relative
+        # GitHub's own `${{ }}` may stay; no Jinja may.
+        assert not re.search(r"(?<!\$)\{\{|\{%|\{#", text), relative
 
 
 @pytest.mark.parametrize("ci", ["github", "gitlab"])
 def test_ci_files_match_their_schemas(render_ci: RenderCi, ci: str) -> None:
     project = render_ci(ci)
 
-    for relative in sorted(CI_FILES[ci]):
+    for relative in sorted(CI_FILES[ci] & SCHEMAS.keys()):
         run_tool(project, tool("check-jsonschema"), "--builtin-schema", SCHEMAS[relative], relative)
 
 
-def test_the_github_workflow_passes_actionlint(render_ci: RenderCi) -> None:
-    actionlint(render_ci("github") / ".github" / "workflows" / "ci.yml")
+@pytest.mark.parametrize("workflow", [".github/workflows/ci.yml", UPDATE_WORKFLOW])
+def test_the_github_workflows_pass_actionlint(render_ci: RenderCi, workflow: str) -> None:
+    actionlint(render_ci("github") / workflow)
 
 
 def test_the_github_workflow_runs_every_check_on_the_projects_python(render_ci: RenderCi) -> None:
@@ -143,7 +157,10 @@ def test_the_github_workflow_runs_every_check_on_the_projects_python(render_ci: 
 
     assert actions["actions/setup-python"] == {"python-version-file": ".python-version"}
     assert actions["astral-sh/setup-uv"]["enable-cache"] is True
-    assert [step["run"] for step in steps if "run" in step] == CHECKS
+    marker_check, *checks = [step["run"] for step in steps if "run" in step]
+    assert checks == CHECKS
+    assert f"git grep -nIE '{CONFLICT_MARKERS}'" in marker_check
+    assert "exit 1" in marker_check
 
 
 def expected_variables(servers: list[str], framework: str, host: str | None) -> dict[str, str]:
@@ -242,8 +259,228 @@ def test_the_gitlab_pipeline_runs_every_check_with_a_uv_cache(render_ci: RenderC
     python_version = (project / ".python-version").read_text().strip()
 
     assert job["image"] == f"ghcr.io/astral-sh/uv:python{python_version}-trixie-slim"
-    assert job["script"] == [*CHECKS, "uv cache prune --ci"]
+    marker_check, *checks = job["script"]
+    assert checks == [*CHECKS, "uv cache prune --ci"]
+    assert f"grep -rnIE --exclude-dir=.git --exclude-dir=.uv-cache '{CONFLICT_MARKERS}' ." in (
+        marker_check
+    )
+    assert "exit 1" in marker_check
     assert job["cache"]["paths"] == [pipeline["variables"]["UV_CACHE_DIR"]]
+
+
+# -- Conflict markers ---------------------------------------------------------------------------
+
+COPIER_CONFLICT = """root = true
+<<<<<<< before updating
+# ours
+=======
+# theirs
+>>>>>>> after updating
+"""
+# `=======` alone underlines a title in Markdown and reStructuredText: no conflict there.
+UNDERLINED = {
+    "docs/updates.md": "Updates\n=======\n\n> A quote, and a nested one:\n>> here.\n",
+    "docs/updates.rst": "=======\nUpdates\n=======\n",
+}
+
+
+def marker_check(project: Path, ci: str) -> str:
+    """The first thing each pipeline does: the shell text that refuses conflict markers."""
+    if ci == "github":
+        steps = load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["check"]["steps"]
+        return str(next(step["run"] for step in steps if "run" in step))
+    return str(load_yaml(project / ".gitlab-ci.yml")["check"]["script"][0])
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_ci_and_the_hook_refuse_conflict_markers_and_nothing_else(
+    render_ci: RenderCi, tmp_path: Path, ci: str
+) -> None:
+    project = tmp_path / "service"
+    shutil.copytree(render_ci(ci), project)
+    hooks = load_yaml(project / ".pre-commit-config.yaml")["repos"]
+    (pattern,) = [
+        hook["entry"]
+        for repo in hooks
+        for hook in repo["hooks"]
+        if hook["id"] == "conflict-markers"
+    ]
+    check = marker_check(project, ci)
+    git(project, "init", "--quiet")
+
+    def refused() -> tuple[subprocess.CompletedProcess[str], set[str]]:
+        git(project, "add", "--all")
+        ran = subprocess.run(
+            ["bash", "-e", "-c", check], cwd=project, capture_output=True, text=True, check=False
+        )
+        matched = subprocess.run(
+            ["git", "grep", "-lIE", pattern],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return ran, set(matched.stdout.split())
+
+    # The fresh render passes, though its CI files and hook name the markers.
+    for relative, text in UNDERLINED.items():
+        (project / relative).parent.mkdir(exist_ok=True)
+        (project / relative).write_text(text)
+    ran, matched = refused()
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert matched == set()
+
+    (project / ".editorconfig").write_text(COPIER_CONFLICT)
+    ran, matched = refused()
+    assert ran.returncode == 1
+    assert ".editorconfig:2:<<<<<<< before updating" in ran.stdout
+    assert ".editorconfig:6:>>>>>>> after updating" in ran.stdout
+    assert "Conflict markers, left by a merge or copier update" in ran.stdout
+    assert matched == {".editorconfig"}
+
+
+# -- The job that proposes the template's latest release ------------------------------------------
+
+UPDATE_COMMANDS = [
+    "uvx --with copier-template-extensions copier",
+    '"${copier[@]}" check-update --output-format json',
+    'git switch --quiet --force-create "$branch"',
+    '"${copier[@]}" update --trust --defaults --conflict inline',
+    "uv lock",
+    "git add --all",
+    'git commit --quiet --message "$title" --message "$body"',
+]
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_update_script_checks_updates_locks_and_commits_in_this_order(
+    render_ci: RenderCi, ci: str
+) -> None:
+    project = render_ci(ci)
+    script = (project / UPDATE_SCRIPT).read_text()
+    lines = [line.strip() for line in script.splitlines()]
+
+    run_tool(project, tool("shellcheck"), UPDATE_SCRIPT)
+    found = [
+        next(i for i, line in enumerate(lines) if command in line) for command in UPDATE_COMMANDS
+    ]
+    assert found == sorted(found)
+    assert f"markers='{CONFLICT_MARKERS}'" in lines
+
+
+def test_the_github_update_workflow_runs_weekly_and_writes_in_its_job_only(
+    render_ci: RenderCi,
+) -> None:
+    project = render_ci("github")
+    workflow = load_yaml(project / UPDATE_WORKFLOW)
+    ci_steps = load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["check"]["steps"]
+    # PyYAML reads the key `on` as True.
+    triggers = workflow[True]
+    (job,) = workflow["jobs"].values()
+    checkout, setup_python, install_uv, update, publish = job["steps"]
+
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert [len(entry["cron"].split()) for entry in triggers["schedule"]] == [5]
+    assert workflow["permissions"] == {}
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    # No action but these two, pinned as in ci.yml.
+    assert [checkout["uses"].split("@")[0], setup_python["uses"].split("@")[0]] == [
+        "actions/checkout",
+        "actions/setup-python",
+    ]
+    assert {checkout["uses"], setup_python["uses"]} <= {step.get("uses") for step in ci_steps}
+    assert checkout["with"] == {"persist-credentials": False}
+    assert setup_python["with"] == {"python-version-file": ".python-version"}
+    assert install_uv["run"] == "python -m pip install uv"
+    # The template's code runs without the token; only publishing has it.
+    assert "env" not in update
+    assert "title=$(bash scripts/update-from-template.sh)" in update["run"]
+    assert publish["if"] == "steps.update.outputs.title != ''"
+    assert publish["env"] == {
+        "GH_TOKEN": "${{ github.token }}",
+        "TITLE": "${{ steps.update.outputs.title }}",
+    }
+    for command in ("git push --force origin template-update", "gh pr edit", "gh pr create"):
+        assert command in publish["run"]
+
+
+def test_the_gitlab_update_job_runs_alone_in_its_schedule(
+    render_ci: RenderCi, tmp_path: Path
+) -> None:
+    project = render_ci("gitlab", SERVER_CASES["redis"][0])
+    pipeline = load_yaml(project / ".gitlab-ci.yml")
+    job = pipeline["template-update"]
+    python_version = (project / ".python-version").read_text().strip()
+    script = tmp_path / "template-update.sh"
+    script.write_text("\n".join(job["script"]) + "\n")
+
+    assert job["rules"] == [
+        {"if": '$CI_PIPELINE_SOURCE == "schedule" && $TEMPLATE_UPDATE == "true"'}
+    ]
+    for other in ("check", "docker"):
+        assert pipeline[other]["rules"][0] == {"if": '$TEMPLATE_UPDATE == "true"', "when": "never"}
+    # Copier needs git, which the slim image lacks, and a checkout without uv's cache in it.
+    assert job["image"] == f"ghcr.io/astral-sh/uv:python{python_version}-trixie"
+    assert job["variables"]["UV_CACHE_DIR"].startswith("/")
+    run_tool(project, tool("shellcheck"), "--shell=bash", str(script))
+    assert "title=$(bash scripts/update-from-template.sh)" in job["script"]
+    push = job["script"][-1]
+    assert push.startswith("git push --force -o merge_request.create")
+    assert '-o merge_request.target="$CI_DEFAULT_BRANCH"' in push
+    assert "${TEMPLATE_UPDATE_TOKEN}@" in push
+
+
+@pytest.mark.parametrize("ci", CI_FILES)
+def test_the_readme_says_how_to_turn_the_update_job_on(render_ci: RenderCi, ci: str) -> None:
+    readme = (render_ci(ci) / "README.md").read_text()
+    updating = readme.split("## Updating from the template\n")[1].split("\n## ")[0]
+
+    assert "conflict-markers" in updating
+    assert ("Allow GitHub Actions to create and approve pull requests" in updating) == (
+        ci == "github"
+    )
+    assert ("`TEMPLATE_UPDATE_TOKEN`" in updating and "`write_repository`" in updating) == (
+        ci == "gitlab"
+    )
+    assert ("update-from-template.sh" in updating) == (ci != "none")
+
+
+@pytest.mark.rendered
+@pytest.mark.xdist_group("template-update")
+def test_the_update_script_commits_a_newer_release_and_lists_its_conflicts(
+    tmp_path: Path,
+) -> None:
+    template = TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
+    project = copy_project(template, tmp_path / "service", "1.0.0", ci="github")
+    env = {**tool_env(), **GIT_IDENTITY}
+
+    def propose() -> str:
+        return run_tool(project, "bash", UPDATE_SCRIPT, env=env).stdout
+
+    assert propose() == ""
+    assert git(project, "branch", "--show-current") == "main\n"
+    assert git(project, "status", "--porcelain") == ""
+
+    editorconfig = project / ".editorconfig"
+    editorconfig.write_text(editorconfig.read_text().replace("root = true", "root = true\n# ours"))
+    commit_all(project, "Our editor settings")
+    template.edit("template/.editorconfig", "root = true", "root = true\n# theirs")
+    template.release("1.1.0")
+
+    assert propose() == "Update from the template to 1.1.0\n"
+    assert git(project, "branch", "--show-current") == "template-update\n"
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "log", "-1", "--format=%s%n%b") == (
+        "Update from the template to 1.1.0\n"
+        "Made by `copier update --trust --defaults --conflict inline` and `uv lock`. "
+        "Conflict markers to resolve before merging: `.editorconfig`.\n\n"
+    )
+    assert editorconfig.read_text().startswith(
+        "# Editor settings that match ruff format and the pre-commit hooks.\n" + COPIER_CONFLICT
+    )
+    changed = git(project, "diff", "--name-only", "main", "HEAD").split()
+    assert changed == [".copier-answers.yml", ".editorconfig", "uv.lock"]
+    assert "_commit: 1.1.0\n" in (project / ".copier-answers.yml").read_text()
 
 
 @pytest.mark.parametrize("ci", CI_FILES)
@@ -256,6 +493,8 @@ def test_pre_commit_config_is_valid(render_ci: RenderCi, ci: str) -> None:
     assert set(hooks) == PRE_COMMIT_HOOKS
     assert hooks["mypy"]["entry"] == "uv run mypy"
     assert hooks["mypy"]["pass_filenames"] is False
+    assert hooks["conflict-markers"]["language"] == "pygrep"
+    assert hooks["conflict-markers"]["entry"] == CONFLICT_MARKERS
 
 
 def test_the_templates_own_workflow_passes_actionlint() -> None:
