@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from copier.errors import UserMessageError
+from packaging.version import Version
 
 from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, VARIANTS, run_tool, tool_env
 from tests.live_servers import database_url
@@ -28,6 +29,7 @@ from tests.update_support import (
     tree,
     update_project,
 )
+from tools.release import RELEASE_HEADING
 
 PACKAGE = "src/my_service"
 VERSIONS = "migrations/versions"
@@ -339,13 +341,21 @@ def test_a_framework_change_converts_a_project_with_none_of_our_routes(
 
 # -- An update from the previous release is a fresh copy of this one ---------------------------
 
-PREVIOUS_RELEASE = "0.1.0"
-THIS_RELEASE = "0.2.0"
+
+def newest_release() -> Version:
+    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text()
+    return max(Version(found["version"]) for found in RELEASE_HEADING.finditer(changelog))
+
+
+# The newest release in CHANGELOG.md, and the working tree released as the next minor version.
+NEWEST_RELEASE = newest_release()
+PREVIOUS_RELEASE = str(NEWEST_RELEASE)
+THIS_RELEASE = f"{NEWEST_RELEASE.major}.{NEWEST_RELEASE.minor + 1}.0"
 
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepository:
-    """This repository's history with its releases tagged, and the working tree as 0.2.0."""
+    """This repository's history with its releases tagged, and the working tree as the next."""
     if git(TEMPLATE_ROOT, "rev-parse", "--is-shallow-repository").strip() == "true":
         pytest.skip("a shallow clone holds no previous release")
     return TemplateRepository.after_its_releases(
