@@ -62,6 +62,32 @@ def test_the_site_builds_strictly_with_the_questions_table(tmp_path: Path) -> No
     assert not (site / "hooks").exists()
 
 
+def relative_links(page: Path) -> list[str]:
+    """The targets of a Markdown page's links that name a file, without their anchors."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", page.read_text())
+    return [
+        target.partition("#")[0]
+        for target in targets
+        if not re.match(r"[a-z]+:|#", target)  # a URL, an email address, or an anchor
+    ]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [TEMPLATE_ROOT / "README.md", *sorted((TEMPLATE_ROOT / "docs").glob("*.md"))],
+    ids=lambda page: page.relative_to(TEMPLATE_ROOT).as_posix(),
+)
+def test_every_relative_link_names_a_file_of_the_repository(page: Path) -> None:
+    broken = [
+        target
+        for target in relative_links(page)
+        if not (page.parent / target).resolve().is_relative_to(TEMPLATE_ROOT)
+        or not (page.parent / target).resolve().exists()
+    ]
+
+    assert broken == [], f"{page.name} links outside the repository or to nothing: {broken}"
+
+
 def test_every_release_in_the_changelog_is_a_pep_440_version_newest_first() -> None:
     headings = re.findall(r"^## (\S+)", (TEMPLATE_ROOT / "CHANGELOG.md").read_text(), re.M)
     releases = [heading for heading in headings if heading != "Unreleased"]
