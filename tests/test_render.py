@@ -90,6 +90,19 @@ def test_no_jinja_survives_and_files_are_clean(render: Render, variant: str) -> 
 
 
 @pytest.mark.parametrize("variant", variant_params())
+def test_no_directory_is_empty(render: Render, variant: str) -> None:
+    project = render(variant)
+
+    empty = [
+        str(path.relative_to(project))
+        for path in sorted(project.rglob("*"))
+        if path.is_dir() and not any(path.iterdir())
+    ]
+
+    assert empty == [], "a directory with nothing for these answers must not render"
+
+
+@pytest.mark.parametrize("variant", variant_params())
 def test_layout_follows_the_practices(render: Render, variant: str) -> None:
     project = render(variant)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
