@@ -182,16 +182,16 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
             "arq>=0.26": context.get("task_queue") == "arq",
             "# arq 0.26 and later need redis-py 5, which the cache supports too.": redis,
             "redis>=5.2": redis,
-            "asyncpg>=0.30": fastapi and postgresql,
+            "asyncpg>=0.32": fastapi and postgresql,
             "aiosqlite>=0.21": fastapi and not postgresql,
-            "psycopg[binary]>=3.2": not fastapi and postgresql,
+            "psycopg[binary]>=3.3.6": not fastapi and postgresql,
             "fastapi>=0.165": fastapi,
             "sqlalchemy[asyncio]>=2.0.40": fastapi,
             "uvicorn[standard]>=0.35": fastapi,
             "flask>=3.1": not fastapi,
             "flask-cors>=6.0": not fastapi,
             "flask-openapi3>=4.2": not fastapi,
-            "granian>=2.5": not fastapi,
+            "granian>=2.8": not fastapi,
             "sqlalchemy>=2.0.40": not fastapi,
         }
     )
@@ -210,10 +210,10 @@ def dev_requirements(context: dict[str, Any]) -> list[str]:
             "# The tests create, empty and drop their PostgreSQL databases with a sync driver.": (
                 sync_admin_driver
             ),
-            "psycopg[binary]>=3.2": sync_admin_driver,
+            "psycopg[binary]>=3.3.6": sync_admin_driver,
             "pytest>=8.4": True,
             "pytest-asyncio>=1.1": fastapi,
-            "ruff>=0.12": True,
+            "ruff>=0.17": True,
             "schemathesis>=4.0": True,
         }
     )

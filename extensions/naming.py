@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import keyword
 import re
+import shutil
 import sys
 import unicodedata
+from collections.abc import Callable
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14", "3.15")
+# The default on a machine that has none of them: the version most services start on now.
+FALLBACK_PYTHON_VERSION = "3.14"
 
 # Import names a rendered project depends on, or that its tools treat as special.
 # A package of the same name would shadow them.
@@ -165,14 +169,26 @@ def task_queue_error(task_queue: str, framework: str) -> str:
     return ""
 
 
+def newest_python_version(running: str, on_path: Callable[[str], object]) -> str:
+    """The newest supported version that is `running` or whose `python3.X` is on the PATH
+    (`on_path` answers whether a command is there), else the fallback."""
+    installed = [
+        version
+        for version in SUPPORTED_PYTHON_VERSIONS
+        if version == running or on_path(f"python{version}")
+    ]
+    return installed[-1] if installed else FALLBACK_PYTHON_VERSION
+
+
 def default_python_version() -> str:
-    """The running interpreter's version when it is supported, else the newest supported one.
+    """The newest supported version this machine has: the interpreter running Copier, or a
+    `python3.X` on the PATH, where uv finds it too. Else 3.14.
 
     Copier runs on the machine that will run the project, so this default makes the
     first render work where it is made.
     """
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return running if running in SUPPORTED_PYTHON_VERSIONS else SUPPORTED_PYTHON_VERSIONS[-1]
+    return newest_python_version(running, shutil.which)
 
 
 class NamingExtension(Extension):

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
+from extensions.naming import SUPPORTED_PYTHON_VERSIONS
 from tests.conftest import (
     CUSTOM_ANSWERS,
     FRAMEWORKS,
@@ -320,7 +321,7 @@ def test_defaults_are_derived_from_the_name(render: Render) -> None:
     assert (project / "src" / "my_service" / "main.py").is_file()
 
 
-@pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
+@pytest.mark.parametrize("python_version", SUPPORTED_PYTHON_VERSIONS)
 def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> None:
     result = copie.copy(extra_answers={"python_version": python_version})
     assert result.exception is None, result.exception
