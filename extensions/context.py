@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from copier_template_extensions import ContextHook
@@ -305,9 +306,22 @@ def awaitable(context: Context, type_name: str) -> str:
     return f"Awaitable[{type_name}]" if context.get("is_async") else type_name
 
 
+def with_absolute_src_path(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers to record, with a template copied from a relative local path (`copier copy
+    ../template my-service`) recorded by its absolute path: `copier update` runs inside the
+    project, where the relative path names nothing. Copier renders in the directory it was
+    started in, so the path resolves as the user meant it. URLs, `gh:` sources and absolute
+    paths are kept as they are."""
+    source = Path(str(answers.get("_src_path", "")))
+    if not source.parts or source.is_absolute() or not source.is_dir():
+        return answers
+    return {**answers, "_src_path": str(source.resolve())}
+
+
 class DeviceExtension(Extension):
-    """The filter of the sync/async device."""
+    """The filter of the sync/async device, and the one of the answers file."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["awaitable"] = awaitable
+        environment.filters["with_absolute_src_path"] = with_absolute_src_path
