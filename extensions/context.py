@@ -212,6 +212,7 @@ def dev_requirements(context: dict[str, Any]) -> list[str]:
                 sync_admin_driver
             ),
             "psycopg[binary]>=3.3.6": sync_admin_driver,
+            "pre-commit>=4.0": True,
             "pytest>=8.4": True,
             "pytest-asyncio>=1.1": fastapi,
             "ruff>=0.17": True,
@@ -248,9 +249,11 @@ def setting_groups(context: dict[str, Any]) -> list[str]:
 
 
 def readme_run_and_test(context: dict[str, Any]) -> list[str]:
-    """The paragraphs of the README's "Run and test": how to run on the chosen database, then
-    what Redis is for; each is a file of fragments/readme/run-and-test/."""
-    return [str(context.get("database")), *chosen({"redis": context.get("cache") == "redis"})]
+    """The paragraphs of the README's "Run and test": the first steps (git, uv.lock,
+    pre-commit), how to run on the chosen database, then what Redis is for; each is a file of
+    fragments/readme/run-and-test/."""
+    database = str(context.get("database"))
+    return ["setup", database, *chosen({"redis": context.get("cache") == "redis"})]
 
 
 def readme_sections(context: dict[str, Any]) -> list[str]:

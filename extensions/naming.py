@@ -44,6 +44,7 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "limits",
         "migrations",
         "mypy",
+        "pre_commit",
         "psycopg",
         "pydantic",
         "pydantic_settings",
