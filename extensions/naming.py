@@ -14,6 +14,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -21,6 +22,15 @@ from jinja2.ext import Extension
 SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14", "3.15")
 # The default on a machine that has none of them: the version most services start on now.
 FALLBACK_PYTHON_VERSION = "3.14"
+# The first bytes of an executable file: ELF, Mach-O (64-bit, either byte order; universal), PE.
+# A script starts with "#!".
+_EXECUTABLE_MAGIC = (
+    b"\x7fELF",
+    b"\xcf\xfa\xed\xfe",
+    b"\xfe\xed\xfa\xcf",
+    b"\xca\xfe\xba\xbe",
+    b"MZ",
+)
 
 # Import names a rendered project depends on, or that its tools treat as special.
 # A package of the same name would shadow them.
@@ -170,7 +180,7 @@ def task_queue_error(task_queue: str, framework: str) -> str:
     return ""
 
 
-def newest_python_version(running: str, on_path: Callable[[str], object]) -> str:
+def newest_python_version(running: str, on_path: Callable[[str], bool]) -> str:
     """The newest supported version that is `running` or whose `python3.X` is on the PATH
     (`on_path` answers whether a command is there), else the fallback."""
     installed = [
@@ -181,15 +191,29 @@ def newest_python_version(running: str, on_path: Callable[[str], object]) -> str
     return installed[-1] if installed else FALLBACK_PYTHON_VERSION
 
 
+def is_interpreter_on_path(command: str) -> bool:
+    """Whether `command` is on the PATH as an executable file, not a script that stands for
+    one: a pyenv shim exists for every version pyenv knows of, installed and selected or not.
+    The file's first bytes tell them apart; nothing is run."""
+    found = shutil.which(command)
+    if found is None:
+        return False
+    try:
+        with Path(found).resolve().open("rb") as executable:
+            return executable.read(4).startswith(_EXECUTABLE_MAGIC)
+    except OSError:
+        return False
+
+
 def default_python_version() -> str:
     """The newest supported version this machine has: the interpreter running Copier, or a
-    `python3.X` on the PATH, where uv finds it too. Else 3.14.
+    `python3.X` interpreter on the PATH, where uv finds it too. Else 3.14.
 
     Copier runs on the machine that will run the project, so this default makes the
     first render work where it is made.
     """
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return newest_python_version(running, shutil.which)
+    return newest_python_version(running, is_interpreter_on_path)
 
 
 class NamingExtension(Extension):

@@ -1,7 +1,6 @@
 """Bad answers are refused with a message that says what to type, and nothing is written."""
 
 import ast
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -130,7 +129,22 @@ def test_default_python_version_is_one_this_machine_has() -> None:
     default = naming.default_python_version()
 
     assert default in naming.SUPPORTED_PYTHON_VERSIONS
-    assert default == running or shutil.which(f"python{default}")
+    assert default == running or naming.is_interpreter_on_path(f"python{default}")
+
+
+def test_a_script_on_the_path_is_no_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyenv's shim for a version it has not selected is a script that fails when run."""
+    shim = tmp_path / "python3.13"
+    shim.write_text('#!/usr/bin/env bash\nexec pyenv exec "$0" "$@"\n')
+    shim.chmod(0o755)
+    (tmp_path / "python3.14").symlink_to(Path(sys.executable).resolve())
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert not naming.is_interpreter_on_path("python3.13")
+    assert naming.is_interpreter_on_path("python3.14")
+    assert not naming.is_interpreter_on_path("python3.15")
 
 
 @pytest.mark.parametrize(
