@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from copier_template_extensions import ContextHook
@@ -183,16 +184,16 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
             "arq>=0.26": context.get("task_queue") == "arq",
             "# arq 0.26 and later need redis-py 5, which the cache supports too.": redis,
             "redis>=5.2": redis,
-            "asyncpg>=0.30": fastapi and postgresql,
+            "asyncpg>=0.32": fastapi and postgresql,
             "aiosqlite>=0.21": fastapi and not postgresql,
-            "psycopg[binary]>=3.2": not fastapi and postgresql,
+            "psycopg[binary]>=3.3.6": not fastapi and postgresql,
             "fastapi>=0.165": fastapi,
             "sqlalchemy[asyncio]>=2.0.40": fastapi,
             "uvicorn[standard]>=0.35": fastapi,
             "flask>=3.1": not fastapi,
             "flask-cors>=6.0": not fastapi,
             "flask-openapi3>=4.2": not fastapi,
-            "granian>=2.5": not fastapi,
+            "granian>=2.8": not fastapi,
             "sqlalchemy>=2.0.40": not fastapi,
         }
     )
@@ -211,10 +212,11 @@ def dev_requirements(context: dict[str, Any]) -> list[str]:
             "# The tests create, empty and drop their PostgreSQL databases with a sync driver.": (
                 sync_admin_driver
             ),
-            "psycopg[binary]>=3.2": sync_admin_driver,
+            "psycopg[binary]>=3.3.6": sync_admin_driver,
+            "pre-commit>=4.0": True,
             "pytest>=8.4": True,
             "pytest-asyncio>=1.1": fastapi,
-            "ruff>=0.12": True,
+            "ruff>=0.17": True,
             "schemathesis>=4.0": True,
         }
     )
@@ -248,9 +250,11 @@ def setting_groups(context: dict[str, Any]) -> list[str]:
 
 
 def readme_run_and_test(context: dict[str, Any]) -> list[str]:
-    """The paragraphs of the README's "Run and test": how to run on the chosen database, then
-    what Redis is for; each is a file of fragments/readme/run-and-test/."""
-    return [str(context.get("database")), *chosen({"redis": context.get("cache") == "redis"})]
+    """The paragraphs of the README's "Run and test": the first steps (git, uv.lock,
+    pre-commit), how to run on the chosen database, then what Redis is for; each is a file of
+    fragments/readme/run-and-test/."""
+    database = str(context.get("database"))
+    return ["setup", database, *chosen({"redis": context.get("cache") == "redis"})]
 
 
 def readme_sections(context: dict[str, Any]) -> list[str]:
@@ -313,9 +317,22 @@ def awaitable(context: Context, type_name: str) -> str:
     return f"Awaitable[{type_name}]" if context.get("is_async") else type_name
 
 
+def with_absolute_src_path(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers to record, with a template copied from a relative local path (`copier copy
+    ../template my-service`) recorded by its absolute path: `copier update` runs inside the
+    project, where the relative path names nothing. Copier renders in the directory it was
+    started in, so the path resolves as the user meant it. URLs, `gh:` sources and absolute
+    paths are kept as they are."""
+    source = Path(str(answers.get("_src_path", "")))
+    if not source.parts or source.is_absolute() or not source.is_dir():
+        return answers
+    return {**answers, "_src_path": str(source.resolve())}
+
+
 class DeviceExtension(Extension):
-    """The filter of the sync/async device."""
+    """The filter of the sync/async device, and the one of the answers file."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["awaitable"] = awaitable
+        environment.filters["with_absolute_src_path"] = with_absolute_src_path

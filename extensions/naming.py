@@ -10,13 +10,27 @@ from __future__ import annotations
 import json
 import keyword
 import re
+import shutil
 import sys
 import unicodedata
+from collections.abc import Callable
+from pathlib import Path
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14", "3.15")
+# The default on a machine that has none of them: the version most services start on now.
+FALLBACK_PYTHON_VERSION = "3.14"
+# The first bytes of an executable file: ELF, Mach-O (64-bit, either byte order; universal), PE.
+# A script starts with "#!".
+_EXECUTABLE_MAGIC = (
+    b"\x7fELF",
+    b"\xcf\xfa\xed\xfe",
+    b"\xfe\xed\xfa\xcf",
+    b"\xca\xfe\xba\xbe",
+    b"MZ",
+)
 
 # Import names a rendered project depends on, or that its tools treat as special.
 # A package of the same name would shadow them.
@@ -40,6 +54,7 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "limits",
         "migrations",
         "mypy",
+        "pre_commit",
         "psycopg",
         "pydantic",
         "pydantic_settings",
@@ -165,14 +180,40 @@ def task_queue_error(task_queue: str, framework: str) -> str:
     return ""
 
 
+def newest_python_version(running: str, on_path: Callable[[str], bool]) -> str:
+    """The newest supported version that is `running` or whose `python3.X` is on the PATH
+    (`on_path` answers whether a command is there), else the fallback."""
+    installed = [
+        version
+        for version in SUPPORTED_PYTHON_VERSIONS
+        if version == running or on_path(f"python{version}")
+    ]
+    return installed[-1] if installed else FALLBACK_PYTHON_VERSION
+
+
+def is_interpreter_on_path(command: str) -> bool:
+    """Whether `command` is on the PATH as an executable file, not a script that stands for
+    one: a pyenv shim exists for every version pyenv knows of, installed and selected or not.
+    The file's first bytes tell them apart; nothing is run."""
+    found = shutil.which(command)
+    if found is None:
+        return False
+    try:
+        with Path(found).resolve().open("rb") as executable:
+            return executable.read(4).startswith(_EXECUTABLE_MAGIC)
+    except OSError:
+        return False
+
+
 def default_python_version() -> str:
-    """The running interpreter's version when it is supported, else the newest supported one.
+    """The newest supported version this machine has: the interpreter running Copier, or a
+    `python3.X` interpreter on the PATH, where uv finds it too. Else 3.14.
 
     Copier runs on the machine that will run the project, so this default makes the
     first render work where it is made.
     """
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return running if running in SUPPORTED_PYTHON_VERSIONS else SUPPORTED_PYTHON_VERSIONS[-1]
+    return newest_python_version(running, is_interpreter_on_path)
 
 
 class NamingExtension(Extension):

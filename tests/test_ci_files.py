@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from extensions.context import SERVER_IMAGES
+from extensions.naming import SUPPORTED_PYTHON_VERSIONS
 from tests.conftest import TEMPLATE_ROOT, RenderWith, run_tool, tool, tool_env
 from tests.update_support import GIT_IDENTITY, TemplateRepository, commit_all, copy_project, git
 
@@ -515,6 +516,28 @@ def test_the_templates_own_tests_have_every_server() -> None:
     ]
 
     assert {name: service["image"] for name, service in services.items()} == SERVER_IMAGES
+
+
+def test_the_templates_own_workflow_runs_the_oldest_and_the_newest_python() -> None:
+    """The suite runs on the oldest version a service may choose; a render on the newest runs
+    its own checks on that version, with every server its answers need."""
+    jobs = load_yaml(TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
+    oldest, newest = SUPPORTED_PYTHON_VERSIONS[0], SUPPORTED_PYTHON_VERSIONS[-1]
+    job = jobs["newest-python"]
+    steps = job["steps"]
+    setup = next(
+        step["with"] for step in steps if step.get("uses", "").startswith("actions/setup-p")
+    )
+    render = next(step["run"] for step in steps if step.get("name") == "Render")
+    checks = [step["run"] for step in steps if step.get("working-directory")]
+
+    for name in ("lint", "test"):
+        setups = [step for step in jobs[name]["steps"] if "setup-python" in step.get("uses", "")]
+        assert [step["with"]["python-version"] for step in setups] == [oldest], name
+    assert setup["python-version"].split() == [newest, oldest]
+    assert f"--data python_version={newest}" in render
+    assert checks == CHECKS
+    assert {name: service["image"] for name, service in job["services"].items()} == SERVER_IMAGES
 
 
 def collected(*selections: list[str]) -> list[set[str]]:

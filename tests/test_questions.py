@@ -33,8 +33,8 @@ BAD_ANSWERS = [
     ({"author_email": "a@b"}, "author_email", "Type an email address"),
     ({"author_name": " "}, "author_name", "Type a person or team name"),
     ({"description": ""}, "description", "Type one sentence"),
-    ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
-    ({"python_version": "3.14"}, "python_version", "is not in ['3.11', '3.12', '3.13']"),
+    ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13',"),
+    ({"python_version": "3.16"}, "python_version", "is not in ['3.11', '3.12', '3.13', '3.14',"),
     ({"framework": "django"}, "framework", "'django' is not in ['fastapi', 'flask']"),
     ({"auth": "oauth"}, "auth", "'oauth' is not in ['jwt', 'none']"),
     ({"ci": "jenkins"}, "ci", "'jenkins' is not in ['github', 'gitlab', 'none']"),
@@ -124,11 +124,44 @@ def test_slugify(text: str, slug: str) -> None:
     assert naming.package_name_error(naming.package_name(slug)) == ""
 
 
-def test_default_python_version_is_the_running_one_when_supported() -> None:
+def test_default_python_version_is_one_this_machine_has() -> None:
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    expected = running if running in naming.SUPPORTED_PYTHON_VERSIONS else "3.13"
+    default = naming.default_python_version()
 
-    assert naming.default_python_version() == expected
+    assert default in naming.SUPPORTED_PYTHON_VERSIONS
+    assert default == running or naming.is_interpreter_on_path(f"python{default}")
+
+
+def test_a_script_on_the_path_is_no_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyenv's shim for a version it has not selected is a script that fails when run."""
+    shim = tmp_path / "python3.13"
+    shim.write_text('#!/usr/bin/env bash\nexec pyenv exec "$0" "$@"\n')
+    shim.chmod(0o755)
+    (tmp_path / "python3.14").symlink_to(Path(sys.executable).resolve())
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert not naming.is_interpreter_on_path("python3.13")
+    assert naming.is_interpreter_on_path("python3.14")
+    assert not naming.is_interpreter_on_path("python3.15")
+
+
+@pytest.mark.parametrize(
+    ("running", "on_path", "default"),
+    [
+        ("3.11", set(), "3.11"),
+        ("3.11", {"python3.13"}, "3.13"),
+        ("3.13", {"python3.11", "python3.12"}, "3.13"),
+        ("3.12", {"python3.15", "python3.16"}, "3.15"),
+        ("3.10", set(), "3.14"),
+        ("3.16", {"python3.10"}, "3.14"),
+    ],
+)
+def test_default_python_version_is_the_newest_installed_else_3_14(
+    running: str, on_path: set[str], default: str
+) -> None:
+    assert naming.newest_python_version(running, on_path.__contains__) == default
 
 
 FREE_TEXTS = ['Tracks "stock" & orders; it\'s fast.', "Zoë's \\ API", 'say "hi"', "tab\there"]

@@ -1,6 +1,8 @@
-"""The README's quickstart, followed in an empty folder: render, migrate, serve, ask."""
+"""The README's quickstart, followed in an empty folder: render, migrate, serve, ask; and the
+rendered README's first steps, followed word for word on a fresh render."""
 
 import json
+import re
 import subprocess
 import time
 import urllib.error
@@ -14,6 +16,7 @@ import pytest
 
 from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, run_tool, tool_env
 from tests.live_servers import free_port
+from tests.update_support import GIT_IDENTITY
 
 pytestmark = [pytest.mark.rendered, pytest.mark.xdist_group("quickstart")]
 STARTUP_SECONDS = 60
@@ -110,3 +113,66 @@ def test_unknown_route_answers_with_the_failure_envelope(service: str) -> None:
         "error_code": "NOT_FOUND",
         "errors": {},
     }
+
+
+# -- The rendered README's "Run and test", in order --------------------------------------------
+
+# What the test changes in the README's commands: the server is left to the tests above, and the
+# rendered suite (which test_rendered_project.py runs in full) to one folder of it.
+SERVE = re.compile(r"\bserve\b")
+SUITE_SUBSET = ("uv run pytest", "uv run pytest -x -q tests/core")
+# What a step leaves to commit; every other leaves a clean tree. The next step commits the lock.
+UNCOMMITTED = {"uv sync": "?? uv.lock\n"}
+
+
+def readme_commands(readme: str) -> list[str]:
+    """The lines of the shell blocks of the README's "Run and test", in order."""
+    section = readme.split("\n## Run and test\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```bash\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+    return [line for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def as_tested(command: str) -> str:
+    """The command without its `serve`, and with the suite cut to one folder."""
+    parts = [part for part in command.split(" && ") if not SERVE.search(part)]
+    return " && ".join(parts).replace(*SUITE_SUBSET)
+
+
+def test_the_readmes_first_steps_leave_a_clean_tree_that_copier_updates(
+    tmp_path: Path,
+) -> None:
+    """git init and the first commit, uv sync, commit uv.lock, pre-commit install, db upgrade,
+    the checks; then `copier update`, which a dirty tree would refuse."""
+    env = {**tool_env(), **GIT_IDENTITY}
+    run_tool(
+        tmp_path,
+        *("uvx", "--with", "copier-template-extensions", "copier", "copy", "--trust"),
+        *("--defaults", "--vcs-ref=HEAD", str(TEMPLATE_ROOT), "my-service"),
+    )
+    project = tmp_path / "my-service"
+    commands = readme_commands((project / "README.md").read_text())
+    assert commands[:4] == [
+        "git init",
+        'git add --all && git commit -m "Render the service from the template"',
+        "uv sync",
+        'git add uv.lock && git commit -m "Lock the dependencies"',
+    ]
+
+    for command in commands:
+        run_tool(project, "bash", "-c", as_tested(command), env=env)
+
+        status = run_tool(project, "git", "status", "--porcelain", env=env).stdout
+        if command != "git init":  # nothing is committed yet; the next command commits it all
+            assert status == UNCOMMITTED.get(command, ""), command
+    assert (project / ".git" / "hooks" / "pre-commit").is_file()
+    assert any(SERVE.search(command) for command in commands)
+
+    update = run_tool(
+        project,
+        *("uvx", "--with", "copier-template-extensions", "copier", "update", "--trust"),
+        *("--defaults", "--vcs-ref=HEAD"),
+        env=env,
+    )
+
+    assert "dirty" not in update.stdout + update.stderr
+    assert run_tool(project, "git", "status", "--porcelain", env=env).stdout == ""

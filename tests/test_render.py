@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
+from extensions.naming import SUPPORTED_PYTHON_VERSIONS
 from tests.conftest import (
     CUSTOM_ANSWERS,
     FRAMEWORKS,
@@ -88,6 +89,19 @@ def test_no_jinja_survives_and_files_are_clean(render: Render, variant: str) -> 
         assert "\n\n\n\n" not in text, f"{relative} has blank-line debris"
         assert not re.search(r"[ \t]+$", text, re.MULTILINE), f"{relative} has trailing spaces"
         assert "{" not in str(relative), f"an unrendered file name: {relative}"
+
+
+@pytest.mark.parametrize("variant", variant_params())
+def test_no_directory_is_empty(render: Render, variant: str) -> None:
+    project = render(variant)
+
+    empty = [
+        str(path.relative_to(project))
+        for path in sorted(project.rglob("*"))
+        if path.is_dir() and not any(path.iterdir())
+    ]
+
+    assert empty == [], "a directory with nothing for these answers must not render"
 
 
 @pytest.mark.parametrize("variant", variant_params())
@@ -308,7 +322,7 @@ def test_defaults_are_derived_from_the_name(render: Render) -> None:
     assert (project / "src" / "my_service" / "main.py").is_file()
 
 
-@pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
+@pytest.mark.parametrize("python_version", SUPPORTED_PYTHON_VERSIONS)
 def test_python_version_sets_every_tool(copie: Copie, python_version: str) -> None:
     result = copie.copy(extra_answers={"python_version": python_version})
     assert result.exception is None, result.exception

@@ -7,8 +7,9 @@ import pytest
 import yaml
 from copier.errors import UserMessageError
 
-from tests.conftest import FRAMEWORKS, run_tool
+from tests.conftest import FRAMEWORKS, run_tool, tool, tool_env
 from tests.update_support import (
+    GIT_IDENTITY,
     TemplateRepository,
     commit_all,
     copy_project,
@@ -448,3 +449,33 @@ def test_a_refused_update_says_why_and_changes_nothing(
 
     assert tree(project) == before
     assert git(project, "status", "--porcelain") == status
+
+
+# -- 6. A template copied from a relative path can be updated -----------------------------------
+
+
+UPDATED_README = "## Updating from the template\n\nRead the template's CHANGELOG first.\n"
+
+
+def test_a_copy_from_a_relative_path_records_the_absolute_one_and_updates(
+    template: TemplateRepository, tmp_path: Path
+) -> None:
+    """`copier copy ../template my-service`, then `copier update` inside the project, as a user
+    types them: the relative path would name nothing from there."""
+    workspace = tmp_path / "projects"
+    workspace.mkdir()
+    env = {**tool_env(), **GIT_IDENTITY}
+    run_tool(
+        workspace, tool("copier"), "copy", "--trust", "--defaults", "../template", "svc", env=env
+    )
+    project = workspace / "svc"
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit_all(project, "Render the service")
+    template.edit("template/README.md.jinja", "## Updating from the template\n", UPDATED_README)
+    template.release("1.1.0")
+
+    update = run_tool(project, tool("copier"), "update", "--trust", "--defaults", env=env)
+
+    assert answers_of(project)["_src_path"] == str(template.path)
+    assert answers_of(project)["_commit"] == "1.1.0", update.stdout + update.stderr
+    assert UPDATED_README in (project / "README.md").read_text()
