@@ -6,7 +6,8 @@ that reverses it is added at the head of the project's chain; when a feature com
 migration that redoes it is added. A feature migration the update adds for the first time is
 chained after the project's own migrations, so the chain keeps one head.
 
-Then it names the files the update left conflict markers in, and what to run next.
+Then it names the files the update left conflict markers in (copier.yml's
+`_message_after_update` says what to run next).
 
     python after_update.py <template directory>
 """
@@ -41,9 +42,15 @@ class Migration:
     down_revisions: tuple[str, ...]
 
     @classmethod
-    def read(cls, path: Path) -> "Migration":
+    def read(cls, path: Path) -> "Migration | None":
+        """The migration in `path`, or None for a module that names no revision (or does not
+        parse, which Alembic will report itself)."""
+        try:
+            body = ast.parse(path.read_bytes()).body
+        except (SyntaxError, ValueError):
+            return None
         values: dict[str, Any] = {}
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in body:
             target: ast.expr
             if isinstance(node, ast.AnnAssign) and node.value is not None:
                 target, value = node.target, node.value
@@ -53,6 +60,8 @@ class Migration:
                 continue
             if isinstance(target, ast.Name) and target.id in {"revision", "down_revision"}:
                 values[target.id] = ast.literal_eval(value)
+        if not isinstance(values.get("revision"), str):
+            return None
         down = values.get("down_revision")
         downs = () if down is None else (down,) if isinstance(down, str) else tuple(down)
         return cls(path, values["revision"], downs)
@@ -60,9 +69,8 @@ class Migration:
 
 def the_head(excluding: Set[Path] = frozenset()) -> Migration | None:
     """The one head of the project's migrations, or None (and why) when there are several."""
-    migrations = [
-        Migration.read(path) for path in sorted(VERSIONS.glob("*.py")) if path not in excluding
-    ]
+    read = (Migration.read(path) for path in sorted(VERSIONS.glob("*.py")) if path not in excluding)
+    migrations = [migration for migration in read if migration is not None]
     below = {down for migration in migrations for down in migration.down_revisions}
     heads = [migration for migration in migrations if migration.revision not in below]
     if len(heads) == 1:
@@ -146,10 +154,14 @@ def keep_history(template: Path) -> list[str]:
     # In chain order: the template numbers its migrations, and the ones it adds come first.
     for name in sorted((was ^ now) | {path.name for path in added}):
         path = VERSIONS / name
-        if not path.exists() or (head := the_head(excluding=added)) is None:
+        if not path.exists():
             continue
+        head = the_head(excluding=added)
+        if head is None:
+            break
         if path in added:
-            if head.revision not in Migration.read(path).down_revisions:
+            migration = Migration.read(path)
+            if migration is not None and head.revision not in migration.down_revisions:
                 point_at(path, head)
                 done.append(f"chained {name} after {head.path.name}")
             added.discard(path)
@@ -184,12 +196,11 @@ def main(argv: list[str]) -> None:
         for name in conflicted:
             print(f"  {name}")
         print(
-            "Resolve each one (keep what you need between the <<<<<<< and >>>>>>> markers, "
-            "and delete the markers), then run `uv lock && uv run pytest` and commit. "
-            "Pre-commit and CI refuse a file that still has markers."
+            "Resolve each one: keep what you need between the <<<<<<< and >>>>>>> markers and "
+            "delete the markers (pre-commit and CI refuse a file that still has them)."
         )
     else:
-        print("The update left no conflicts. Next: `uv lock && uv run pytest`, then commit.")
+        print("The update left no conflicts.")
 
 
 if __name__ == "__main__":

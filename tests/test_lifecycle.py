@@ -276,6 +276,27 @@ def test_the_migration_a_toggle_adds_undoes_the_feature_and_names_it(tmp_path: P
     assert ours.read_text() == OUR_MIGRATION
 
 
+def test_with_two_heads_the_update_keeps_every_migration_and_says_what_to_do(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    template = TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
+    project = copy_project(template, tmp_path / "service", "1.0.0")
+    for revision in ("abcdef123456", "fedcba654321"):
+        (project / VERSIONS / f"20261201_{revision}_ours.py").write_text(
+            OUR_MIGRATION.replace("abcdef123456", revision)
+        )
+    commit_all(project, "Two branches of our own")
+    before = {path.name for path in (project / VERSIONS).glob("*.py")}
+    capfd.readouterr()
+
+    update_project(project, answers={"auth": "none"})
+
+    assert {path.name for path in (project / VERSIONS).glob("*.py")} == before
+    said = capfd.readouterr().err
+    assert "have 2 heads" in said
+    assert "uv run alembic merge heads" in said
+
+
 OUR_MIGRATION = '''"""Create notes.
 
 Revision ID: abcdef123456
