@@ -166,6 +166,11 @@ STEPS: list[dict[str, Any]] = [
 NOT_RENDERED = {".env", "uv.lock", "my_service.db"}
 
 
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepository:
+    return TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
+
+
 def add_our_resource(project: Path, framework: str) -> dict[str, str]:
     """Write the team's resource, add its dependency, autogenerate its migration after the
     template's and apply it with a row in it. Returns each file the team wrote, by path."""
@@ -220,9 +225,8 @@ def check(project: Path, *tests: str, env: dict[str, str] | None = None) -> None
     [pytest.param(name, marks=pytest.mark.xdist_group(f"lifecycle-{name}")) for name in FRAMEWORKS],
 )
 def test_every_toggle_keeps_the_teams_resource_and_its_migrations(
-    tmp_path: Path, framework: str, capfd: pytest.CaptureFixture[str]
+    template: TemplateRepository, tmp_path: Path, framework: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    template = TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
     project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
     run_tool(project, "uv", "sync")
     ours = add_our_resource(project, framework)
@@ -257,9 +261,10 @@ def test_every_toggle_keeps_the_teams_resource_and_its_migrations(
         commit_all(project, f"Answer {toggle}")
 
 
-def test_the_migration_a_toggle_adds_undoes_the_feature_and_names_it(tmp_path: Path) -> None:
+def test_the_migration_a_toggle_adds_undoes_the_feature_and_names_it(
+    template: TemplateRepository, tmp_path: Path
+) -> None:
     """Turning auth off keeps 0002 and adds its reverse after the team's migration."""
-    template = TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
     project = copy_project(template, tmp_path / "service", "1.0.0")
     ours = project / VERSIONS / "20261201_abcdef123456_create_notes.py"
     ours.write_text(OUR_MIGRATION)
@@ -277,9 +282,8 @@ def test_the_migration_a_toggle_adds_undoes_the_feature_and_names_it(tmp_path: P
 
 
 def test_with_two_heads_the_update_keeps_every_migration_and_says_what_to_do(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    template: TemplateRepository, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    template = TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
     project = copy_project(template, tmp_path / "service", "1.0.0")
     for revision in ("abcdef123456", "fedcba654321"):
         (project / VERSIONS / f"20261201_{revision}_ours.py").write_text(
@@ -326,9 +330,8 @@ def downgrade() -> None:
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_a_framework_change_is_refused_before_it_starts_when_our_files_import_it(
-    tmp_path: Path, framework: str
+    template: TemplateRepository, tmp_path: Path, framework: str
 ) -> None:
-    template = TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
     project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
     route = f"{PACKAGE}/api/routes/notes.py"
     for relative in (route, f"{PACKAGE}/models/schemas/notes.py", f"{PACKAGE}/services/notes.py"):
@@ -348,9 +351,8 @@ def test_a_framework_change_is_refused_before_it_starts_when_our_files_import_it
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_a_framework_change_converts_a_project_with_none_of_our_routes(
-    tmp_path: Path, framework: str
+    template: TemplateRepository, tmp_path: Path, framework: str
 ) -> None:
-    template = TemplateRepository.from_working_tree(tmp_path / "template", "1.0.0")
     project = copy_project(template, tmp_path / "service", "1.0.0", framework=framework)
     other = next(name for name in FRAMEWORKS if name != framework)
 
