@@ -81,6 +81,22 @@ def answer_set_params() -> list[Any]:
     ]
 
 
+# The groups that take longest on one worker (see --durations), in that order. A free worker
+# takes the next group in the collection's order, so these go first and the short ones fill in
+# around them; otherwise a worker would start the longest one last and run it alone.
+LONGEST_GROUPS = ("services", "lifecycle-fastapi", "lifecycle-flask", "default", "quickstart")
+
+
+def group_rank(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("xdist_group")
+    group = marker.args[0] if marker and marker.args else None
+    return LONGEST_GROUPS.index(group) if group in LONGEST_GROUPS else len(LONGEST_GROUPS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=group_rank)  # stable: the tests of a group keep their order
+
+
 def tool_env() -> dict[str, str]:
     """The environment for a rendered project's tools, free of this suite's own venv and pytest."""
     hidden = ("VIRTUAL_ENV", "PYTEST_", "UV_RUN_RECURSION_DEPTH")
