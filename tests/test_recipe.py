@@ -130,6 +130,19 @@ def test_alembic_writes_a_migration_for_the_new_table(project: Path) -> None:
     assert 'op.create_table(\n        "clients"' in migration.read_text()
 
 
+# The tests a new resource can break: its own, the fuzzing of every operation and the OpenAPI
+# contract. The whole suite of a render with a resource of its own added runs in
+# test_lifecycle.py (and the default render's in test_rendered_project.py).
+RESOURCE_TESTS = (
+    "tests/contract/test_clients.py",
+    "tests/services/test_clients.py",
+    "tests/contract/test_openapi.py",
+    "tests/fuzz",
+)
+
+
 @pytest.mark.parametrize("command", CHECKS, ids=[" ".join(command[2:]) for command in CHECKS])
 def test_the_project_passes_its_checks(project: Path, command: list[str]) -> None:
+    if command == ["uv", "run", "pytest"]:
+        command = [*command, *RESOURCE_TESTS]
     run_tool(project, *command)
