@@ -953,7 +953,7 @@ def corpus(found: list[Operation], *, max_body_size: int) -> list[Probe]:
     for operation in found:
         probes.extend(operation_probes(operation, max_body_size))
     admins = [op for op in found if op.method == "DELETE" and "{user_id}" in op.path]
-    for operation in admins:  # an admin deleting their own account, the last admin
+    for operation in admins:  # an admin deleting their own account: refused
         target = _path(operation, {"user_id": ADMIN_ID})
         probes.append(
             Probe(
