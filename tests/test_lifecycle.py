@@ -163,6 +163,15 @@ STEPS: list[dict[str, Any]] = [
     {"auth": "jwt", "cache": "none", "task_queue": "none", "docker": True, "ci": "none"},
     {"database": "postgresql"},
 ]
+# The migrations each step adds (by name, without their date and revision): history is kept, so
+# a feature turned off adds one that undoes its migration, and one turned back on, one that
+# redoes it.
+ADDED_MIGRATIONS = [
+    ["undo_0002_create_users"],
+    ["0003_create_notifications"],
+    ["redo_0002_create_users", "undo_0003_create_notifications"],
+    [],
+]
 # Made for this copy or by the tools, not by the template's answers.
 NOT_RENDERED = {".env", "uv.lock", "my_service.db"}
 
@@ -186,6 +195,11 @@ def add_our_resource(project: Path, framework: str) -> dict[str, str]:
     (migration,) = (project / VERSIONS).glob("*_create_notes.py")
     ours = [*OUR_FILES, migration.relative_to(project).as_posix()]
     return {relative: (project / relative).read_text() for relative in ours}
+
+
+def migration_name(file_name: str) -> str:
+    """`20261201_0a1b2c3d4e5f_undo_0002_create_users.py` -> `undo_0002_create_users`."""
+    return re.sub(r"^\d{8}_[0-9a-f]{12}_", "", file_name).removesuffix(".py")
 
 
 def migration_heads(project: Path) -> list[str]:
@@ -233,9 +247,9 @@ def test_every_toggle_keeps_the_teams_resource_and_its_migrations(
     ours = add_our_resource(project, framework)
     commit_all(project, "Our notes")
     answers: dict[str, Any] = {"framework": framework}
-    our_migrations = {path.name for path in (project / VERSIONS).glob("*.py")}
+    migrations = {path.name for path in (project / VERSIONS).glob("*.py")}
 
-    for step, toggle in enumerate(STEPS):
+    for step, (toggle, added) in enumerate(zip(STEPS, ADDED_MIGRATIONS, strict=True)):
         capfd.readouterr()
         update_project(project, answers=toggle)
         printed = capfd.readouterr().out
@@ -245,10 +259,9 @@ def test_every_toggle_keeps_the_teams_resource_and_its_migrations(
         assert files_with_conflicts(project) == set()
         assert {path: (project / path).read_text() for path in ours} == ours, toggle
         assert DEPENDENCY in (project / "pyproject.toml").read_text()
-        # History is kept: no migration is removed, a feature turned off or on adds one.
-        migrations = {path.name for path in (project / VERSIONS).glob("*.py")}
-        assert our_migrations <= migrations, toggle
-        our_migrations = migrations
+        before, migrations = migrations, {path.name for path in (project / VERSIONS).glob("*.py")}
+        assert before <= migrations, toggle
+        assert sorted(map(migration_name, migrations - before)) == added, toggle
         assert len(migration_heads(project)) == 1, toggle
         fresh = copy_project(template, tmp_path / f"fresh-{step}", "1.0.0", **answers)
         assert rendered_tree(project, ours) == rendered_tree(fresh, ours), toggle
