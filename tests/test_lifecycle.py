@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from copier.errors import UserMessageError
-from packaging.version import Version
 
 from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, VARIANTS, run_tool, tool_env
-from tests.live_servers import database_url
+from tests.live_servers import answers_of, database_url
 from tests.update_support import (
     TemplateRepository,
     commit_all,
@@ -30,7 +28,7 @@ from tests.update_support import (
     tree,
     update_project,
 )
-from tools.release import RELEASE_HEADING
+from tools.release import releases
 
 PACKAGE = "src/my_service"
 VERSIONS = "migrations/versions"
@@ -379,13 +377,8 @@ def test_a_framework_change_converts_a_project_with_none_of_our_routes(
 # -- An update from the previous release is a fresh copy of this one ---------------------------
 
 
-def newest_release() -> Version:
-    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text()
-    return max(Version(found["version"]) for found in RELEASE_HEADING.finditer(changelog))
-
-
-# The newest release in CHANGELOG.md, and the working tree released as the next minor version.
-NEWEST_RELEASE = newest_release()
+# Newest first, as CHANGELOG.md lists them and the release command reads them.
+NEWEST_RELEASE = releases((TEMPLATE_ROOT / "CHANGELOG.md").read_text())[0].version
 PREVIOUS_RELEASE = str(NEWEST_RELEASE)
 THIS_RELEASE = f"{NEWEST_RELEASE.major}.{NEWEST_RELEASE.minor + 1}.0"
 
@@ -412,7 +405,7 @@ def test_an_update_from_the_previous_release_equals_a_fresh_copy(
     update_project(project)
 
     # The same Python: the default follows the interpreters a machine has, and may have grown.
-    python_version = yaml.safe_load((project / ".copier-answers.yml").read_text())["python_version"]
+    python_version = answers_of(project)["python_version"]
     fresh = copy_project(
         released, tmp_path / "fresh", THIS_RELEASE, **answers, python_version=python_version
     )

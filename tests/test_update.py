@@ -4,10 +4,10 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from copier.errors import UserMessageError
 
 from tests.conftest import FRAMEWORKS, run_tool, tool, tool_env
+from tests.live_servers import answers_of
 from tests.update_support import (
     GIT_IDENTITY,
     TemplateRepository,
@@ -23,11 +23,6 @@ PACKAGE = "src/my_service"
 CONFIG = f"{PACKAGE}/core/config.py"
 TEMPLATE_CONFIG = "template/src/{{ package_name }}/core/config.py.jinja"
 RATE_LIMIT_LINE = 'rate_limit: str = Field(default="120/minute"'
-
-
-def answers_of(project: Path) -> dict[str, object]:
-    answers: dict[str, object] = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return answers
 
 
 # The slow update tests of one framework share a worker, those of the other run beside them.
