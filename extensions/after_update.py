@@ -1,7 +1,9 @@
 """What Copier runs in a project after every `copier update` (copier.yml, `_migrations`).
 
-Migrations are history: a database that applied one must find it again. So when an update
-turns a feature off, Copier's deletion of the feature's migration is undone, and a migration
+Migrations are history: a database that applied one must find it again, as it was. So
+Copier's changes to the project's migrations are undone: a `down_revision` that the answers
+decide is never rewritten, and when an update turns a feature off, Copier's deletion of the
+feature's migration is undone too, and a migration
 that reverses it is added at the head of the project's chain; when a feature comes back, a
 migration that redoes it is added. A feature migration the update adds for the first time is
 chained after the project's own migrations, so the chain keeps one head.
@@ -143,16 +145,19 @@ def keep_history(template: Path) -> list[str]:
     """Restore the migrations the update deleted and chain what the answers changed."""
     old_answers = yaml.safe_load(git("show", f"HEAD:{ANSWERS_FILE}"))
     new_answers = yaml.safe_load(Path(ANSWERS_FILE).read_text(encoding="utf-8"))
-    deleted = git("ls-files", "--deleted", "--", str(VERSIONS)).split()
-    if deleted:
-        git("checkout", "--", *deleted)
+    # Deleted or rewritten (a down_revision the answers decide): a migration is history.
+    changed = git("ls-files", "--modified", "--", str(VERSIONS)).split()
+    if changed:
+        git("checkout", "--", *changed)
     listed = git("ls-files", "--others", "--exclude-standard", "--", str(VERSIONS))
     added = {Path(name) for name in listed.split()}
     was = feature_migrations(template, old_answers)
     now = feature_migrations(template, new_answers)
-    done = [f"kept {name}: a database may have applied it" for name in deleted]
-    # In chain order: the template numbers its migrations, and the ones it adds come first.
-    for name in sorted((was ^ now) | {path.name for path in added}):
+    done = [f"kept {name} as it was: a database may have applied it" for name in changed]
+    # The template numbers its migrations. Undone ones go newest first, as a downgrade would
+    # (a table that another references is dropped after it); the rest in chain order.
+    undone = sorted(was - now, reverse=True)
+    for name in undone + sorted((now - was) | {path.name for path in added}):
         path = VERSIONS / name
         if not path.exists():
             continue

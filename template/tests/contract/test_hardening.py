@@ -49,7 +49,8 @@ def test_requests_over_the_rate_limit_are_refused(
     assert refused.json()["error_code"] == "RATE_LIMIT_EXCEEDED"
     retry_after = int(refused.headers["retry-after"])
     assert 1 <= retry_after <= 60
-    assert refused.json()["message"] == f"Too many requests. Try again in {retry_after} seconds."
+    wait = "1 second" if retry_after == 1 else f"{retry_after} seconds"
+    assert refused.json()["message"] == f"Too many requests. Try again in {wait}."
 
 
 @pytest.mark.parametrize("settings_overrides", [{"cors_origins": [ORIGIN]}])
