@@ -32,9 +32,10 @@ Headers = tuple[tuple[bytes, bytes], ...]
 # Kinds of header probes: valid HTTP, invalid HTTP, over a server's limits.
 OTHER, SYNTAX, LIMITS = "header.other", "http.syntax", "http.limits"
 # Ordering: requests that delete what later requests use go last.
-# Last of all, methods in another case ("delete"): a server that takes them for their upper-case
-# form would otherwise change what the rest of the corpus finds.
-KEEPS, DELETES_PROJECTS, DELETES_USERS, DELETES_ITSELF, ANOTHER_CASE = range(5)
+# Then methods in another case ("delete"): a server that takes them for their upper-case
+# form would otherwise change what the rest of the corpus finds. Last of all, signing out, which
+# ends the session of the corpus's user token.
+KEEPS, DELETES_PROJECTS, DELETES_USERS, DELETES_ITSELF, ANOTHER_CASE, SIGNS_OUT = range(6)
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,8 @@ class Builder:
     probes: list[Probe] = field(default_factory=list)
 
     def order(self) -> int:
+        if self.operation.path.endswith("/logout"):
+            return SIGNS_OUT
         if self.operation.method != "DELETE":
             return KEEPS
         return DELETES_USERS if "{user_id}" in self.operation.path else DELETES_PROJECTS
@@ -564,22 +567,29 @@ def _jwt(claims: Mapping[str, Any], key: bytes, algorithm: str = "HS256") -> byt
 FAR_FUTURE = 4_102_444_800  # 2100-01-01
 
 
-def forged_tokens(secret: str, user_id: int) -> dict[bytes, bytes]:
-    """Placeholders of tokens a client could forge or keep, for one server's user."""
+def forged_tokens(secret: str, user_id: int, session_id: int) -> dict[bytes, bytes]:
+    """Placeholders of tokens a client could forge or keep, for one server's user and the
+    session of its token."""
     key = secret.encode()
-    sub = str(user_id)
+    sub, sid = str(user_id), session_id
     return {
-        b"@@EXPIRED_TOKEN@@": _jwt({"sub": sub, "iat": 1_000_000_000, "exp": 1_000_000_600}, key),
-        b"@@NONE_TOKEN@@": _jwt({"sub": sub, "exp": FAR_FUTURE}, b"", "none"),
-        b"@@WRONG_KEY_TOKEN@@": _jwt({"sub": sub, "exp": FAR_FUTURE}, b"another key"),
-        b"@@UNKNOWN_USER_TOKEN@@": _jwt({"sub": "2147483000", "exp": FAR_FUTURE}, key),
-        b"@@HUGE_SUB_TOKEN@@": _jwt({"sub": "9" * 400, "exp": FAR_FUTURE}, key),
-        b"@@TEXT_SUB_TOKEN@@": _jwt({"sub": "admin", "exp": FAR_FUTURE}, key),
-        b"@@UNICODE_SUB_TOKEN@@": _jwt({"sub": "\u0661", "exp": FAR_FUTURE}, key),
-        b"@@NUMBER_SUB_TOKEN@@": _jwt({"sub": user_id, "exp": FAR_FUTURE}, key),
-        b"@@NO_EXP_TOKEN@@": _jwt({"sub": sub}, key),
-        b"@@NO_SUB_TOKEN@@": _jwt({"exp": FAR_FUTURE}, key),
-        b"@@TEXT_EXP_TOKEN@@": _jwt({"sub": sub, "exp": "tomorrow"}, key),
+        b"@@EXPIRED_TOKEN@@": _jwt(
+            {"sub": sub, "sid": sid, "iat": 1_000_000_000, "exp": 1_000_000_600}, key
+        ),
+        b"@@NONE_TOKEN@@": _jwt({"sub": sub, "sid": sid, "exp": FAR_FUTURE}, b"", "none"),
+        b"@@WRONG_KEY_TOKEN@@": _jwt({"sub": sub, "sid": sid, "exp": FAR_FUTURE}, b"another key"),
+        b"@@UNKNOWN_USER_TOKEN@@": _jwt({"sub": "2147483000", "sid": sid, "exp": FAR_FUTURE}, key),
+        b"@@HUGE_SUB_TOKEN@@": _jwt({"sub": "9" * 400, "sid": sid, "exp": FAR_FUTURE}, key),
+        b"@@TEXT_SUB_TOKEN@@": _jwt({"sub": "admin", "sid": sid, "exp": FAR_FUTURE}, key),
+        b"@@UNICODE_SUB_TOKEN@@": _jwt({"sub": "\u0661", "sid": sid, "exp": FAR_FUTURE}, key),
+        b"@@NUMBER_SUB_TOKEN@@": _jwt({"sub": user_id, "sid": sid, "exp": FAR_FUTURE}, key),
+        b"@@NO_EXP_TOKEN@@": _jwt({"sub": sub, "sid": sid}, key),
+        b"@@NO_SUB_TOKEN@@": _jwt({"sid": sid, "exp": FAR_FUTURE}, key),
+        b"@@TEXT_EXP_TOKEN@@": _jwt({"sub": sub, "sid": sid, "exp": "tomorrow"}, key),
+        b"@@NO_SID_TOKEN@@": _jwt({"sub": sub, "exp": FAR_FUTURE}, key),
+        b"@@UNKNOWN_SID_TOKEN@@": _jwt({"sub": sub, "sid": 2147483000, "exp": FAR_FUTURE}, key),
+        b"@@TEXT_SID_TOKEN@@": _jwt({"sub": sub, "sid": str(sid), "exp": FAR_FUTURE}, key),
+        b"@@HUGE_SID_TOKEN@@": _jwt({"sub": sub, "sid": 10**400, "exp": FAR_FUTURE}, key),
     }
 
 
@@ -613,6 +623,10 @@ AUTHORIZATIONS: list[tuple[str, list[bytes]]] = [
     ("no expiry", [b"Bearer @@NO_EXP_TOKEN@@"]),
     ("no subject", [b"Bearer @@NO_SUB_TOKEN@@"]),
     ("a text expiry", [b"Bearer @@TEXT_EXP_TOKEN@@"]),
+    ("no session", [b"Bearer @@NO_SID_TOKEN@@"]),
+    ("an unknown session", [b"Bearer @@UNKNOWN_SID_TOKEN@@"]),
+    ("a text session", [b"Bearer @@TEXT_SID_TOKEN@@"]),
+    ("a 401-digit session", [b"Bearer @@HUGE_SID_TOKEN@@"]),
 ]
 
 

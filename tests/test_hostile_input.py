@@ -6,6 +6,7 @@ and every answer is held to the contract: no 5xx, the envelope, no internals, th
 headers; then the two frameworks' answers to each request are compared.
 """
 
+import base64
 import functools
 import json
 import re
@@ -111,6 +112,13 @@ def _call(
     return data
 
 
+def session_of(token: bytes) -> int:
+    """The session id an access token names (its `sid` claim), read without checking it."""
+    payload = token.split(b".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
+    return int(claims["sid"])
+
+
 def placeholders(server: LiveServer, paths: set[str]) -> dict[bytes, bytes]:
     """Make the corpus's accounts and project on one server: the values of its placeholders.
     (The answer sets the corpus runs on all have auth=jwt; the admin comes from the CLI.)"""
@@ -137,7 +145,7 @@ def placeholders(server: LiveServer, paths: set[str]) -> dict[bytes, bytes]:
                 ADMIN_TOKEN: admin["access_token"].encode(),
                 VICTIM_ID: str(victim["id"]).encode(),
                 ADMIN_ID: str(admin["user"]["id"]).encode(),
-                **forged_tokens(SECRET_KEY, user["id"]),
+                **forged_tokens(SECRET_KEY, user["id"], session_of(token)),
             }
         project = _call(
             connection, "POST", "/api/v1/projects", body={"name": "Corpus fixture"}, token=token

@@ -165,9 +165,13 @@ STEPS: list[dict[str, Any]] = [
 # a feature turned off adds one that undoes its migration, and one turned back on, one that
 # redoes it.
 ADDED_MIGRATIONS = [
-    ["undo_0002_create_users"],
+    ["undo_0002_create_users", "undo_0004_create_login_sessions"],
     ["0003_create_notifications"],
-    ["redo_0002_create_users", "undo_0003_create_notifications"],
+    [
+        "redo_0002_create_users",
+        "redo_0004_create_login_sessions",
+        "undo_0003_create_notifications",
+    ],
     [],
 ]
 # Made for this copy or by the tools, not by the template's answers.
@@ -276,7 +280,8 @@ def test_every_toggle_keeps_the_teams_resource_and_its_migrations(
 def test_the_migration_a_toggle_adds_undoes_the_feature_and_names_it(
     template: TemplateRepository, tmp_path: Path
 ) -> None:
-    """Turning auth off keeps 0002 and adds its reverse after the team's migration."""
+    """Turning auth off keeps 0002 and 0004 and adds their reverses after the team's
+    migration, newest first: the sessions reference the users."""
     project = copy_project(template, tmp_path / "service", "1.0.0")
     ours = project / VERSIONS / "20261201_abcdef123456_create_notes.py"
     ours.write_text(OUR_MIGRATION)
@@ -284,12 +289,16 @@ def test_the_migration_a_toggle_adds_undoes_the_feature_and_names_it(
 
     update_project(project, answers={"auth": "none"})
 
-    (undo,) = (project / VERSIONS).glob("*_undo_0002_create_users.py")
-    source = undo.read_text()
-    assert 'down_revision: str | None = "abcdef123456"' in source
-    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    (undo_sessions,) = (project / VERSIONS).glob("*_undo_0004_create_login_sessions.py")
+    (undo_users,) = (project / VERSIONS).glob("*_undo_0002_create_users.py")
+    sessions, users = undo_sessions.read_text(), undo_users.read_text()
+    assert 'down_revision: str | None = "abcdef123456"' in sessions
+    undo_sessions_revision = undo_sessions.name.split("_")[1]
+    assert f'down_revision: str | None = "{undo_sessions_revision}"' in users
+    upgrade = users[users.index("def upgrade") : users.index("def downgrade")]
     assert 'op.drop_table("users")' in upgrade
-    assert (project / VERSIONS / "0002_create_users.py").exists()
+    for kept in ("0002_create_users.py", "0004_create_login_sessions.py"):
+        assert (project / VERSIONS / kept).exists()
     assert ours.read_text() == OUR_MIGRATION
 
 
@@ -316,7 +325,7 @@ def test_with_two_heads_the_update_keeps_every_migration_and_says_what_to_do(
 OUR_MIGRATION = '''"""Create notes.
 
 Revision ID: abcdef123456
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01 00:00:00
 """
 
@@ -326,7 +335,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "abcdef123456"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

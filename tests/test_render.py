@@ -160,22 +160,29 @@ AUTH_LAYOUT = [
     "src/{package}/models/schemas/users.py",
     "src/{package}/repositories/users.py",
     "src/{package}/services/users.py",
+    "src/{package}/models/domain/sessions.py",
+    "src/{package}/repositories/sessions.py",
+    "src/{package}/services/sessions.py",
     "src/{package}/api/security.py",
     "src/{package}/api/routes/auth.py",
     "src/{package}/api/routes/users.py",
     "src/{package}/cli_users.py",
     "migrations/versions/0002_create_users.py",
+    "migrations/versions/0004_create_login_sessions.py",
     "tests/auth_fixtures.py",
     "tests/contract/test_auth.py",
     "tests/contract/test_auth_logs.py",
     "tests/contract/test_ownership.py",
+    "tests/contract/test_sessions.py",
     "tests/contract/test_users.py",
     "tests/services/test_users.py",
 ]
 # Words no file of an auth=none render may hold, in its name or its text. ("password" is not
 # one: the contract suite's unexpected error carries a fake one, to show it never leaks.)
 AUTH_WORDS = re.compile(
-    r"\busers\b|\buser_(?!agent)|jwt|argon2|bearer|owner_id|access_token", re.IGNORECASE
+    r"\busers\b|\buser_(?!agent)|jwt|argon2|bearer|owner_id|access_token|refresh_token|lockout"
+    r"|login_session",
+    re.IGNORECASE,
 )
 
 
@@ -201,6 +208,7 @@ def test_auth_none_renders_no_trace_of_users(render: Render, framework: str) -> 
 
     assert files_naming(AUTH_WORDS, project) == []
     assert not list((project / "migrations" / "versions").glob("0002_*"))
+    assert not list((project / "migrations" / "versions").glob("0004_*"))
 
 
 # What cache=redis adds to the layout (the services answer set renders it).

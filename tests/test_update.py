@@ -150,7 +150,7 @@ def test_stats_count_the_users_projects(client: httpx.Client) -> None:
 BACKFILL_MIGRATION = '''"""Give every project without a description an empty one.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-22 00:00:00
 """
 
@@ -159,7 +159,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
