@@ -216,24 +216,35 @@ def live_server(
             setup_command(
                 project, settings, "users", "create-admin", "--email", email, "--password", password
             )
-        port = free_port()
-        log_path = workdir / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                _command(project, "serve", "--host", HOST, "--port", str(port)),
-                cwd=workdir,
-                env={**tool_env(), **settings},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        server = LiveServer(name, project, port, process, log_path, settings)
         try:
-            _wait_until_ready(server, time.monotonic() + 90)
-            yield server
+            with serving(project, workdir, settings, name=name) as server:
+                yield server
         finally:
-            stop(server)
             _forget_jobs(project, settings)
+
+
+@contextmanager
+def serving(
+    project: Path, workdir: Path, settings: Mapping[str, str], *, name: str
+) -> Iterator[LiveServer]:
+    """The render's production server with these settings, from `workdir`, until the block ends."""
+    port = free_port()
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            _command(project, "serve", "--host", HOST, "--port", str(port)),
+            cwd=workdir,
+            env={**tool_env(), **settings},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = LiveServer(name, project, port, process, log_path, dict(settings))
+    try:
+        _wait_until_ready(server, time.monotonic() + 90)
+        yield server
+    finally:
+        stop(server)
 
 
 def _forget_jobs(project: Path, settings: Mapping[str, str]) -> None:

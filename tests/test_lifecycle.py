@@ -8,8 +8,11 @@ that the database upgrades from the state the previous step left (keeping the te
 and that the project's own checks pass.
 """
 
+import json
 import re
 import sqlite3
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ import pytest
 from copier.errors import UserMessageError
 
 from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, VARIANTS, run_tool, tool_env
-from tests.live_servers import answers_of, database_url
+from tests.live_servers import HOST, LiveServer, answers_of, database_url, serving
 from tests.update_support import (
     TemplateRepository,
     commit_all,
@@ -431,3 +434,73 @@ def test_an_update_from_the_previous_release_equals_a_fresh_copy(
         if line and not line.startswith("#")
     ]
     assert settings == ["SECRET_KEY"]
+
+
+ADMIN_EMAIL = "ada@example.com"
+ADMIN_PASSWORD = "the admin's own passphrase"  # noqa: S105 - a test account's
+
+
+def post(
+    server: LiveServer, path: str, body: dict[str, Any] | None = None, *, token: str = ""
+) -> tuple[int, Any]:
+    """POST a JSON body to the running server: the status and the parsed envelope, if any."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"http://{HOST}:{server.port}{path}",
+        data=json.dumps(body or {}).encode(),
+        headers=headers,
+        method="POST",
+    )
+    try:
+        # The test's own server on 127.0.0.1.
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            status, text = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read()
+    return status, json.loads(text) if text else None
+
+
+@pytest.mark.rendered
+@pytest.mark.parametrize(
+    "framework",
+    [pytest.param(name, marks=pytest.mark.xdist_group("release")) for name in FRAMEWORKS],
+)
+def test_the_previous_releases_users_sign_in_after_the_update(
+    released: TemplateRepository, tmp_path: Path, framework: str
+) -> None:
+    """A project of the previous release with an admin in its database: the update adds the
+    sessions' migration after the project's newest, and the admin signs in as before, now into
+    a session that refreshes and ends."""
+    project = copy_project(released, tmp_path / "service", PREVIOUS_RELEASE, framework=framework)
+    run_tool(project, "uv", "sync")
+    run_tool(project, "uv", "run", "my-service", "db", "upgrade")
+    run_tool(
+        project, "uv", "run", "my-service", "users", "create-admin",
+        *("--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD),
+    )  # fmt: skip
+    commit_all(project, "Our service, with its first admin")
+    before = {path.name for path in (project / VERSIONS).glob("*.py")}
+
+    update_project(project)
+
+    added = {path.name for path in (project / VERSIONS).glob("*.py")} - before
+    assert added == {"0004_create_login_sessions.py"}
+    assert migration_heads(project) == ["0004"]
+    run_tool(project, "uv", "lock")
+    run_tool(project, "uv", "sync")
+    run_tool(project, "uv", "run", "my-service", "db", "upgrade")
+    with serving(project, project, {}, name=f"{framework} server of {project.name}") as server:
+        credentials = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        status, signed_in = post(server, "/api/v1/auth/login", credentials)
+        assert status == 200, server.output()
+        assert signed_in["data"]["user"]["role"] == "admin"
+        status, refreshed = post(
+            server, "/api/v1/auth/refresh", {"refresh_token": signed_in["data"]["refresh_token"]}
+        )
+        assert status == 200, server.output()
+        access_token = refreshed["data"]["access_token"]
+        assert post(server, "/api/v1/auth/logout", token=access_token) == (204, None)
+        status, refused = post(server, "/api/v1/auth/logout", token=access_token)
+        assert (status, refused["error_code"]) == (401, "INVALID_CREDENTIALS")
