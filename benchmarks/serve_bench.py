@@ -7,10 +7,13 @@ virtual environment, is the baseline. For Flask, the bare route and the service 
 served by gunicorn's sync worker, so that granian and gunicorn meet on the same endpoints.
 With `--database postgresql` the project is rendered for PostgreSQL and each framework gets a
 database of its own on the server of `--postgres-url`, dropped at the end.
+With `--before REF` each framework is also rendered at REF, a commit of this repository, and
+served the same way; its service is loaded right before the working tree's, endpoint by
+endpoint, and the report gives the ratio after/before.
 
     uv run python benchmarks/serve_bench.py [--framework {fastapi,flask,both}]
         [--quick | --duration SECONDS] [--connections N] [--threads N]
-        [--database {sqlite,postgresql}] [--postgres-url URL]
+        [--database {sqlite,postgresql}] [--postgres-url URL] [--before REF]
 
 Everything listens on 127.0.0.1 only. Needs wrk (`apt-get install wrk`), and psql for
 PostgreSQL (`apt-get install postgresql-client`).
@@ -34,8 +37,8 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -175,6 +178,26 @@ class Launch:
 
 
 @dataclass(frozen=True)
+class Source:
+    """What copier renders: this repository's working tree, or the commit `--before` names."""
+
+    vcs_ref: str  # "HEAD" brings uncommitted changes along; a commit's full hash does not
+    label: str  # how the report names it
+    suffix: str  # keeps the two renders' directories and databases apart
+
+
+WORKING_TREE = Source(vcs_ref="HEAD", label="working tree", suffix="")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One endpoint, server and logging, loaded at REF and right after on the working tree."""
+
+    before: Measurement
+    after: Measurement
+
+
+@dataclass(frozen=True)
 class Database:
     """The `database` answer; for PostgreSQL, the server that holds the benchmark's databases."""
 
@@ -201,6 +224,16 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def before_source(ref: str) -> Source:
+    """The render at REF, resolved here to a commit: copier's clone may not know REF's name."""
+    command = ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+    try:
+        commit = run_command(command, cwd=REPO_ROOT, env=dict(os.environ)).strip()
+    except BenchError as error:
+        raise argparse.ArgumentTypeError(f"{ref!r} is not a commit of {REPO_ROOT}") from error
+    return Source(vcs_ref=commit, label=f"{ref} at {commit[:7]}", suffix="_before")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -247,6 +280,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         metavar="URL",
         help="with --database postgresql: the server on which each framework's benchmark "
         f"database is created and dropped, as a libpq URL (default: {DEFAULT_POSTGRES_URL})",
+    )
+    parser.add_argument(
+        "--before",
+        type=before_source,
+        metavar="REF",
+        help="also render the template at REF (a commit, tag or branch of this repository), "
+        "serve it the same way and compare its service with the working tree's",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
@@ -475,10 +515,18 @@ FRAMEWORKS = {framework.name: framework for framework in (FASTAPI, FLASK)}
 
 @dataclass(frozen=True)
 class Bench:
+    """One render of one framework: where it comes from, where it lives, how it is loaded."""
+
     framework: Framework
-    work_dir: Path  # this framework's own: the project, the SQLite database, the logs
+    source: Source
+    root: Path  # the run's temporary directory
     load: LoadSettings
     database: Database
+
+    @property
+    def work_dir(self) -> Path:
+        """This render's own: the project, the SQLite database, the logs."""
+        return self.root / f"{self.framework.name}{self.source.suffix}"
 
     @property
     def project(self) -> Path:
@@ -490,8 +538,8 @@ class Bench:
 
     @property
     def database_name(self) -> str:
-        """This framework's database on the PostgreSQL server."""
-        return f"serve_bench_{self.database.run_id}_{self.framework.name}"
+        """This render's database on the PostgreSQL server."""
+        return f"serve_bench_{self.database.run_id}_{self.framework.name}{self.source.suffix}"
 
     @property
     def database_url(self) -> str:
@@ -564,7 +612,9 @@ def benchmark_database(bench: Bench) -> Iterator[None]:
 # --- the rendered project ------------------------------------------------------------
 
 
-def render_project(destination: Path, framework: str, database: str) -> tuple[float, bool]:
+def render_project(
+    destination: Path, framework: str, database: str, source: Source
+) -> tuple[float, bool]:
     """Render the default project; the time in ms and whether uncommitted changes were used."""
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -575,7 +625,7 @@ def render_project(destination: Path, framework: str, database: str) -> tuple[fl
             data={"project_name": PROJECT_NAME, "framework": framework, "database": database},
             defaults=True,
             unsafe=True,
-            vcs_ref="HEAD",
+            vcs_ref=source.vcs_ref,
             quiet=True,
         )
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -628,10 +678,10 @@ def read_versions(bench: Bench) -> dict[str, str]:
 
 
 def prepare_project(bench: Bench) -> None:
-    """Render, install and migrate the project and write the bare app, printing the times."""
+    """Render, install and migrate the project, printing the times."""
     project, framework = bench.project, bench.framework
-    render_ms, dirty = render_project(project, framework.name, bench.database.kind)
-    source = "working tree with uncommitted changes" if dirty else "HEAD"
+    render_ms, dirty = render_project(project, framework.name, bench.database.kind, bench.source)
+    source = bench.source.label + (" with uncommitted changes" if dirty else "")
     print(f"Render:   {render_ms:,.0f} ms (copier, {PROJECT_NAME!r}, {framework.name}, {source})")
     seconds = timed_command(["uv", "sync"], cwd=project, env=base_environment())
     print(f"uv sync:  {seconds:.1f} s")
@@ -644,8 +694,12 @@ def prepare_project(bench: Bench) -> None:
     print(f"Migrate:  {seconds:.1f} s ({CLI_NAME} db upgrade)")
     versions = read_versions(bench)
     print("Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+
+
+def write_bare_app(bench: Bench) -> None:
+    """The baseline's one-route app, beside the project whose venv serves it."""
     bench.bare_dir.mkdir()
-    (bench.bare_dir / "bare_app.py").write_text(framework.bare_app)
+    (bench.bare_dir / "bare_app.py").write_text(bench.framework.bare_app)
 
 
 def sign_in(server: Server) -> str:
@@ -745,10 +799,24 @@ def bench_bare(bench: Bench, launch: Launch) -> Measurement:
         return measure(server, BARE_PATH, bench.load, label=launch.label, logging=BARE_LOGGING)
 
 
-def bench_service(
-    bench: Bench, launch: Launch, logs: Logs, project_id: int | None
-) -> tuple[list[Measurement], int]:
-    """Serve the rendered project; load its health and a project's detail, which it may create."""
+@dataclass(frozen=True)
+class ServedProject:
+    """A running service, the bearer token of its user and the project detail that user owns."""
+
+    server: Server
+    token: str
+    detail_path: str
+
+
+@contextmanager
+def serving_project(
+    bench: Bench, launch: Launch, logs: Logs, project_ids: dict[Path, int]
+) -> Iterator[ServedProject]:
+    """Serve the rendered project and sign in; stop it on leaving.
+
+    The project whose detail is loaded is created on the render's first run; `project_ids`
+    keeps its id, per project directory, for the later runs.
+    """
     port = free_port()
     environment = service_environment(bench, logs)
     log_path = bench.work_dir / f"service-{launch.name}.log" if logs.kept else None
@@ -757,27 +825,57 @@ def bench_service(
     ) as server:
         wait_until_ready(server, HEALTH_PATH)
         token = sign_in(server)
-        project_id = project_id or create_project(server, token)
-        detail_path = f"/api/v1/projects/{project_id}"
+        if bench.project not in project_ids:
+            project_ids[bench.project] = create_project(server, token)
+        detail_path = f"/api/v1/projects/{project_ids[bench.project]}"
         expect_ok(server, detail_path, token)
-        measurements = [
-            measure(server, HEALTH_PATH, bench.load, label=launch.label, logging=logs.label),
-            measure(
-                server, detail_path, bench.load, label=launch.label, logging=logs.label, token=token
-            ),
+        yield ServedProject(server, token, detail_path)
+
+
+def bench_services(
+    benches: Sequence[Bench], launch: Launch, logs: Logs, project_ids: dict[Path, int]
+) -> list[list[Measurement]]:
+    """Serve every render at once; load each endpoint on one render right after the other.
+
+    Back to back, the renders meet the same noise on the machine. The health and detail rows
+    of each render, in the order of `benches`.
+    """
+    load, label, logging = benches[0].load, launch.label, logs.label
+    with ExitStack() as servers:
+        served = [
+            servers.enter_context(serving_project(bench, launch, logs, project_ids))
+            for bench in benches
         ]
-    return measurements, project_id
+        health = [
+            measure(one.server, HEALTH_PATH, load, label=label, logging=logging) for one in served
+        ]
+        detail = [
+            measure(
+                one.server, one.detail_path, load, label=label, logging=logging, token=one.token
+            )
+            for one in served
+        ]
+    return [list(rows) for rows in zip(health, detail, strict=True)]
 
 
-def run_servers(bench: Bench, *, info_run: bool) -> list[Measurement]:
-    """The baselines first, then the service on each server at WARNING and, unless skipped, INFO."""
+def run_servers(
+    bench: Bench, before: Bench | None, *, info_run: bool
+) -> tuple[list[Measurement], list[Comparison]]:
+    """The baselines first, then the service on each server at WARNING and, unless skipped, INFO.
+
+    The working tree's rows, and with a render at REF, its service rows beside the working tree's.
+    """
     measurements = [bench_bare(bench, launch) for launch in bench.framework.bare_launches]
-    project_id: int | None = None
+    comparisons: list[Comparison] = []
+    project_ids: dict[Path, int] = {}
+    renders = [bench] if before is None else [before, bench]
     for logs in (WARNING_CONSOLE, INFO_JSON) if info_run else (WARNING_CONSOLE,):
         for launch in bench.framework.service_launches:
-            service, project_id = bench_service(bench, launch, logs, project_id)
-            measurements += service
-    return measurements
+            rows = bench_services(renders, launch, logs, project_ids)
+            measurements += rows[-1]  # the working tree's
+            if before is not None:
+                comparisons += map(Comparison, rows[0], rows[-1])
+    return measurements, comparisons
 
 
 # --- report --------------------------------------------------------------------------
@@ -826,14 +924,39 @@ def print_server_comparison(measurements: Sequence[Measurement], first: str, sec
     print_rows(rows, numeric={2, 3, 4})
 
 
-def print_server_logs(work_dir: Path) -> None:
+def print_before_after(comparisons: Sequence[Comparison], before_label: str) -> None:
+    """Side by side: each service row on the render at REF and on the working tree."""
+    header = ("endpoint", "server", "logging", "before req/s", "after req/s", "after/before")
+    rows = [(*header, "before wrk problems")]
+    for comparison in comparisons:
+        before, after = comparison.before, comparison.after
+        ratio = "-"  # wrk counted no answer at all from the render at REF
+        if before.requests_per_second:
+            ratio = f"{after.requests_per_second / before.requests_per_second:.2f}x"
+        rows.append(
+            (
+                after.label,
+                after.server,
+                after.logging,
+                f"{before.requests_per_second:,.0f}",
+                f"{after.requests_per_second:,.0f}",
+                ratio,
+                before.problems,
+            )
+        )
+    print(f"before ({before_label}) against after (the working tree), loaded one after the other:")
+    print_rows(rows, numeric={3, 4, 5})
+
+
+def print_server_logs(work_dir: Path, prefix: str = "") -> None:
     """The servers' own start-up lines and whatever the apps logged at WARNING or above."""
     for path in sorted(work_dir.glob("*.log")):
+        name = prefix + path.name
         line_count = len(path.read_text(errors="replace").splitlines())
         if line_count == 0:
-            print(f"{path.name}: empty")
+            print(f"{name}: empty")
             continue
-        print(f"{path.name}: {line_count} lines, the last {min(line_count, LOG_TAIL_LINES)}:")
+        print(f"{name}: {line_count} lines, the last {min(line_count, LOG_TAIL_LINES)}:")
         print(log_tail(path))
 
 
@@ -847,23 +970,35 @@ def print_servers(framework: Framework) -> None:
         print(f"{prefix:<10}{role:<8} {launch.label:<{width}}  {launch.describe()}")
 
 
-def run_framework(bench: Bench, *, info_run: bool) -> None:
-    """Everything for one framework: prepare, serve, load, then the tables and the logs."""
+def run_framework(bench: Bench, before: Bench | None, *, info_run: bool) -> None:
+    """Everything for one framework: prepare, serve, load, then the tables and the logs.
+
+    `before` is the same framework rendered at `--before REF`, prepared the same way, or None.
+    """
     framework = bench.framework
     print(f"\n== {framework.title} ==", flush=True)
-    bench.work_dir.mkdir()
-    with benchmark_database(bench):
-        prepare_project(bench)
+    renders = [bench] if before is None else [bench, before]
+    with ExitStack() as databases:
+        for render in renders:
+            render.work_dir.mkdir()
+            databases.enter_context(benchmark_database(render))
+            prepare_project(render)
+        write_bare_app(bench)
         print_servers(framework)
-        measurements = run_servers(bench, info_run=info_run)
+        measurements, comparisons = run_servers(bench, before, info_run=info_run)
     print()
     print_table(measurements)
     labels = list(dict.fromkeys(m.server for m in measurements))
     if len(labels) == 2:
         print()
         print_server_comparison(measurements, *labels)
+    if before is not None:
+        print()
+        print_before_after(comparisons, before.source.label)
     print()
     print_server_logs(bench.work_dir)
+    if before is not None:
+        print_server_logs(before.work_dir, prefix="before/")
 
 
 def run_benchmark(
@@ -871,6 +1006,7 @@ def run_benchmark(
     frameworks: Sequence[Framework],
     load: LoadSettings,
     database: Database,
+    before: Source | None,
     *,
     info_run: bool,
 ) -> list[str]:
@@ -887,11 +1023,14 @@ def run_benchmark(
         f"Database: {database_label}",
         flush=True,
     )
+    if before is not None:
+        print(f"Before:   {before.label}, rendered and served beside the working tree", flush=True)
     failures = []
     for framework in frameworks:
-        bench = Bench(framework, work_dir / framework.name, load, database)
+        bench = Bench(framework, WORKING_TREE, work_dir, load, database)
+        render_at_ref = None if before is None else replace(bench, source=before)
         try:
-            run_framework(bench, info_run=info_run)
+            run_framework(bench, render_at_ref, info_run=info_run)
         except BenchError as error:
             failures.append(f"{framework.title}: {error}")
             print(f"serve_bench: {failures[-1]}", file=sys.stderr, flush=True)
@@ -926,7 +1065,9 @@ def main(argv: Sequence[str]) -> int:
     try:
         frameworks = [FRAMEWORKS[name] for name in names]
         info_run = not args.skip_info_run
-        failures = run_benchmark(work_dir, frameworks, load, database, info_run=info_run)
+        failures = run_benchmark(
+            work_dir, frameworks, load, database, args.before, info_run=info_run
+        )
     except KeyboardInterrupt:
         print("serve_bench: interrupted", file=sys.stderr)
         return 130
