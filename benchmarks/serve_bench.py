@@ -573,11 +573,11 @@ def psql(server_url: str, sql: str) -> str:
 def describe_database(database: Database) -> str:
     """The report header's database; for PostgreSQL, asking the server proves it answers."""
     if not database.is_postgresql:
-        return "SQLite, a file per framework in the temporary directory"
+        return "SQLite, a file per render in the temporary directory"
     version = psql(database.server_url, "SHOW server_version").split()[0]
     return (
         f"PostgreSQL {version} on {database.address}, "
-        "a database per framework created for this run and dropped at the end"
+        "a database per render created for this run and dropped at the end"
     )
 
 
