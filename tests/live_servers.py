@@ -265,6 +265,23 @@ def _forget_jobs(project: Path, settings: Mapping[str, str]) -> None:
     )
 
 
+def json_request(
+    method: str,
+    path: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    token: bytes | None = None,
+) -> bytes:
+    """A well-formed request, as a client library writes it: a JSON body and a bearer token."""
+    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: localhost"]
+    if token is not None:
+        lines.append(b"Authorization: Bearer " + token)
+    payload = b"" if body is None else json.dumps(body).encode()
+    if body is not None:
+        lines += [b"Content-Type: application/json", f"Content-Length: {len(payload)}".encode()]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + payload
+
+
 @dataclass
 class Answer:
     """What a server sent back for one request, as bytes; `problem` says why there is none."""

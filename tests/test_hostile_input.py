@@ -46,6 +46,7 @@ from tests.live_servers import (
     Connection,
     LiveServer,
     answers_of,
+    json_request,
     live_server,
     logged_exceptions,
 )
@@ -100,13 +101,7 @@ def _call(
     body: Mapping[str, Any] | None = None,
     token: bytes | None = None,
 ) -> dict[str, Any]:
-    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: localhost"]
-    if token is not None:
-        lines.append(b"Authorization: Bearer " + token)
-    payload = b"" if body is None else json.dumps(body).encode()
-    if body is not None:
-        lines += [b"Content-Type: application/json", f"Content-Length: {len(payload)}".encode()]
-    answer = connection.exchange(b"\r\n".join(lines) + b"\r\n\r\n" + payload, keep=True)
+    answer = connection.exchange(json_request(method, path, body=body, token=token), keep=True)
     assert 200 <= answer.status < 300, f"{method} {path} {body}: {answer!r}"
     data: dict[str, Any] = json.loads(answer.body)["data"]
     return data

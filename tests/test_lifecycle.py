@@ -11,8 +11,6 @@ and that the project's own checks pass.
 import json
 import re
 import sqlite3
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import pytest
 from copier.errors import UserMessageError
 
 from tests.conftest import FRAMEWORKS, TEMPLATE_ROOT, VARIANTS, run_tool, tool_env
-from tests.live_servers import HOST, LiveServer, answers_of, database_url, serving
+from tests.live_servers import LiveServer, answers_of, database_url, json_request, serving
 from tests.update_support import (
     TemplateRepository,
     commit_all,
@@ -447,23 +445,11 @@ ADMIN_PASSWORD = "the admin's own passphrase"  # noqa: S105 - a test account's
 def post(
     server: LiveServer, path: str, body: dict[str, Any] | None = None, *, token: str = ""
 ) -> tuple[int, Any]:
-    """POST a JSON body to the running server: the status and the parsed envelope, if any."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(
-        f"http://{HOST}:{server.port}{path}",
-        data=json.dumps(body or {}).encode(),
-        headers=headers,
-        method="POST",
-    )
-    try:
-        # The test's own server on 127.0.0.1.
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            status, text = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, text = error.code, error.read()
-    return status, json.loads(text) if text else None
+    """POST to the running server: the status and the parsed envelope, if any."""
+    request = json_request("POST", path, body=body, token=token.encode() or None)
+    answer = server.connect().exchange(request)
+    assert not answer.problem, f"POST {path}: {answer.problem}\n{server.output()}"
+    return answer.status, json.loads(answer.body) if answer.body else None
 
 
 @pytest.mark.rendered
