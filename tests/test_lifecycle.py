@@ -269,15 +269,11 @@ def test_every_toggle_keeps_the_teams_resource_and_its_migrations(
         fresh = copy_project(template, tmp_path / f"fresh-{step}", "1.0.0", **answers)
         assert rendered_tree(project, ours) == rendered_tree(fresh, ours), toggle
 
-        # The files equal a fresh copy's, and the variants' whole suites run elsewhere (on
-        # PostgreSQL too: test_rendered_project.py). Here: the migrations, which carry this
-        # project's own history, and the team's test.
-        tests = ("tests/test_migrations.py", "tests/contract/test_notes.py")
         if answers.get("database") == "postgresql":
             with database_url(project, tmp_path) as url:
-                check(project, *tests, env={**tool_env(), "DATABASE_URL": url})
+                check(project, env={**tool_env(), "DATABASE_URL": url})
         else:
-            check(project, *tests)
+            check(project, "tests/test_migrations.py", "tests/contract/test_notes.py")
             assert our_note(project) == [(OUR_NOTE,)], toggle
         commit_all(project, f"Answer {toggle}")
 
