@@ -72,6 +72,10 @@ SERVER_IMAGES = {
 }
 
 
+# The plugins with a `supervise(settings)` beside their `plug(resources)`.
+SUPERVISING_PLUGINS = ("metrics",)
+
+
 class ContextUpdater(ContextHook):
     """Add derived values to the rendering context."""
 
@@ -90,6 +94,18 @@ class ContextUpdater(ContextHook):
         # The features that plug into the app: `bootstrap.PLUGINS` lists their `plug`.
         context["plugins"] = plugins(context)
         context["plugin_hooks"] = ", ".join(f"{name}.plug" for name in context["plugins"])
+        # The features that also watch the processes that serve: `bootstrap.SUPERVISORS`.
+        context["supervisor_hooks"] = ", ".join(
+            f"{name}.supervise" for name in context["plugins"] if name in SUPERVISING_PLUGINS
+        )
+        # The features that watch every request of the app: `main.INSTRUMENTS`.
+        context["instruments"] = chosen(
+            {
+                "metrics": context.get("observability", "none") != "none",
+                "tracing": context.get("observability") == "otel",
+            }
+        )
+        context["instrument_hooks"] = ", ".join(f"{name}.instrument" for name in context["instruments"])
         # The setting that names the job queue's broker: RabbitMQ for Celery, Redis for ARQ.
         context["broker_setting"] = (
             "broker_url" if context.get("task_queue") == "celery" else "redis_url"
@@ -168,6 +184,9 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
     postgresql = context.get("database") == "postgresql"
     jwt = context.get("auth") == "jwt"
     redis = "redis" in servers(context)  # for the cache, ARQ or both
+    celery = context.get("task_queue") == "celery"
+    metrics = context.get("observability", "none") != "none"
+    otel = context.get("observability") == "otel"
     return chosen(
         {
             "alembic>=1.16": True,
@@ -178,9 +197,18 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
             "# The files of /docs, served by the service (those of swagger-ui-dist 5.31.0).": True,
             "swagger-ui-bundle-v2==5.31.0": True,
             "typer>=0.16": True,
+            "prometheus-client>=0.22": metrics,
+            "opentelemetry-sdk>=1.45": otel,
+            "opentelemetry-exporter-otlp-proto-http>=1.45": otel,
+            "opentelemetry-instrumentation-fastapi>=0.66b2": otel and fastapi,
+            "opentelemetry-instrumentation-flask>=0.66b2": otel and not fastapi,
+            "opentelemetry-instrumentation-sqlalchemy>=0.66b2": otel,
+            "opentelemetry-instrumentation-httpx>=0.66b2": otel,
+            "opentelemetry-instrumentation-redis>=0.66b2": otel and redis,
+            "opentelemetry-instrumentation-celery>=0.66b2": otel and celery,
             "argon2-cffi>=23.1": jwt,
             "pyjwt>=2.10": jwt,
-            "celery>=5.5": context.get("task_queue") == "celery",
+            "celery>=5.5": celery,
             "arq>=0.26": context.get("task_queue") == "arq",
             "# arq 0.26 and later need redis-py 5, which the cache supports too.": redis,
             "redis>=5.2": redis,
@@ -245,6 +273,7 @@ def setting_groups(context: dict[str, Any]) -> list[str]:
             "cache": context.get("cache") == "redis",
             "broker": "rabbitmq" in servers(context),
             "task_queue": context.get("task_queue") != "none",
+            "metrics": context.get("observability", "none") != "none",
         }
     )
 
@@ -307,6 +336,8 @@ def plugins(context: dict[str, Any]) -> list[str]:
         {
             "cache": context.get("cache") == "redis",
             "job_queue": context.get("task_queue", "none") != "none",
+            "metrics": context.get("observability", "none") != "none",
+            "tracing": context.get("observability") == "otel",
         }
     )
 

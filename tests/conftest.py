@@ -25,6 +25,7 @@ CUSTOM_ANSWERS: dict[str, Any] = {
     "author_name": "Zoë O'Brien",
     "author_email": "zoe.obrien@example.org",
     "auth": "none",
+    "observability": "metrics",
 }
 
 # The real servers of this machine (PostgreSQL, Redis, RabbitMQ) behind every service answer:
@@ -33,6 +34,7 @@ SERVICES_ANSWERS: dict[str, Any] = {
     "database": "postgresql",
     "cache": "redis",
     "task_queue": "celery",
+    "observability": "otel",
 }
 # ARQ with the Redis cache: one Redis server behind both, under auth=none.
 ARQ_ANSWERS: dict[str, Any] = {
@@ -40,6 +42,7 @@ ARQ_ANSWERS: dict[str, Any] = {
     "cache": "redis",
     "task_queue": "arq",
     "auth": "none",
+    "observability": "otel",
     "docker": False,
 }
 
