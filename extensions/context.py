@@ -105,7 +105,9 @@ class ContextUpdater(ContextHook):
                 "tracing": context.get("observability") == "otel",
             }
         )
-        context["instrument_hooks"] = ", ".join(f"{name}.instrument" for name in context["instruments"])
+        context["instrument_hooks"] = ", ".join(
+            f"{name}.instrument" for name in context["instruments"]
+        )
         # The setting that names the job queue's broker: RabbitMQ for Celery, Redis for ARQ.
         context["broker_setting"] = (
             "broker_url" if context.get("task_queue") == "celery" else "redis_url"
@@ -200,12 +202,12 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
             "prometheus-client>=0.22": metrics,
             "opentelemetry-sdk>=1.45": otel,
             "opentelemetry-exporter-otlp-proto-http>=1.45": otel,
-            "opentelemetry-instrumentation-fastapi>=0.66b2": otel and fastapi,
-            "opentelemetry-instrumentation-flask>=0.66b2": otel and not fastapi,
-            "opentelemetry-instrumentation-sqlalchemy>=0.66b2": otel,
-            "opentelemetry-instrumentation-httpx>=0.66b2": otel,
-            "opentelemetry-instrumentation-redis>=0.66b2": otel and redis,
-            "opentelemetry-instrumentation-celery>=0.66b2": otel and celery,
+            "opentelemetry-instrumentation-fastapi>=0.66b1": otel and fastapi,
+            "opentelemetry-instrumentation-flask>=0.66b1": otel and not fastapi,
+            "opentelemetry-instrumentation-sqlalchemy>=0.66b1": otel,
+            "opentelemetry-instrumentation-httpx>=0.66b1": otel,
+            "opentelemetry-instrumentation-redis>=0.66b1": otel and redis,
+            "opentelemetry-instrumentation-celery>=0.66b1": otel and celery,
             "argon2-cffi>=23.1": jwt,
             "pyjwt>=2.10": jwt,
             "celery>=5.5": celery,
