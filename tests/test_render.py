@@ -470,3 +470,72 @@ def test_task_queue_none_renders_no_trace_of_jobs(render: Render, framework: str
     project = render(variant(framework, "default"))
 
     assert files_naming(JOB_WORDS, project) == []
+
+
+# What observability=metrics adds (the custom answer set renders it), and what otel adds to
+# that (the services and arq answer sets).
+METRICS_LAYOUT = [
+    "src/{package}/infrastructure/metrics.py",
+    "src/{package}/plugins/metrics.py",
+    "src/{package}/api/metrics.py",
+    "grafana/dashboard.json",
+    "tests/test_grafana_dashboard.py",
+]
+TRACING_LAYOUT = [
+    "src/{package}/plugins/tracing.py",
+    "src/{package}/api/tracing.py",
+]
+# The variants with observability on: metrics (custom), otel (services, arq).
+OBSERVED_VARIANTS = (
+    "fastapi-custom",
+    "flask-custom",
+    "fastapi-services",
+    "flask-services",
+    "fastapi-arq",
+)
+# No file of an observability=none render may hold these, in its name or its text.
+OBSERVABILITY_WORDS = re.compile(
+    r"prometheus|opentelemetry|otel|metrics|tracing|trace_id|span_id", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_observability_none_renders_no_trace_of_it(render: Render, framework: str) -> None:
+    project = render(variant(framework, "default"))
+    config = (project / "src/my_service/core/config.py").read_text()
+
+    assert files_naming(OBSERVABILITY_WORDS, project) == []
+    assert "METRICS_" not in (project / ".env.example").read_text()
+    assert "metrics_" not in config
+    assert not (project / "grafana").exists()
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(name, marks=pytest.mark.xdist_group(name.split("-")[1]))
+        for name in OBSERVED_VARIANTS
+    ],
+)
+def test_observability_renders_its_files(render: Render, variant: str) -> None:
+    project = render(variant)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    package = answers["package_name"]
+    otel = answers["observability"] == "otel"
+    dependencies = " ".join(
+        tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    tracing = [entry.format(package=package) for entry in TRACING_LAYOUT]
+
+    missing = [
+        entry
+        for entry in METRICS_LAYOUT + (TRACING_LAYOUT if otel else [])
+        if not (project / entry.format(package=package)).is_file()
+    ]
+
+    assert missing == []
+    assert "prometheus-client" in dependencies
+    assert ("opentelemetry" in dependencies) == otel
+    assert all((project / entry).is_file() == otel for entry in tracing)
+    assert "METRICS_PORT=9464" in (project / ".env.example").read_text()
+    assert "## Observability" in (project / "README.md").read_text()
