@@ -1070,14 +1070,14 @@ def run_framework(bench: Bench, before: Bench | None, *, info_run: bool) -> None
     if len(labels) == 2:
         print()
         print_server_comparison(measurements, *labels)
+    pair = OFF_ON if bench.source.observed else BEFORE_AFTER
     if before is not None:
         print()
-        pair = OFF_ON if bench.source.observed else BEFORE_AFTER
         print_before_after(comparisons, (before.source.label, bench.source.label), pair)
     print()
     print_server_logs(bench.work_dir)
     if before is not None:
-        print_server_logs(before.work_dir, prefix="before/")
+        print_server_logs(before.work_dir, prefix=f"{pair.before}/")
 
 
 def run_benchmark(
