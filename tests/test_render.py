@@ -528,17 +528,14 @@ def test_observability_renders_its_files(render: Render, variant: str) -> None:
     dependencies = " ".join(
         tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
     )
+    metrics = [entry.format(package=package) for entry in METRICS_LAYOUT]
     tracing = [entry.format(package=package) for entry in TRACING_LAYOUT]
 
-    missing = [
-        entry
-        for entry in METRICS_LAYOUT + (TRACING_LAYOUT if otel else [])
-        if not (project / entry.format(package=package)).is_file()
-    ]
+    missing = [entry for entry in metrics if not (project / entry).is_file()]
 
     assert missing == []
     assert "prometheus-client" in dependencies
     assert ("opentelemetry" in dependencies) == otel
-    assert all((project / entry).is_file() == otel for entry in tracing)
+    assert [entry for entry in tracing if (project / entry).is_file()] == (tracing if otel else [])
     assert "METRICS_PORT=9464" in (project / ".env.example").read_text()
     assert "## Observability" in (project / "README.md").read_text()
