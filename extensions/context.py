@@ -291,7 +291,13 @@ def readme_run_and_test(context: dict[str, Any]) -> list[str]:
 def readme_sections(context: dict[str, Any]) -> list[str]:
     """The sections the answers add to the README after "Configuration"; each is a file of
     fragments/readme/."""
-    return chosen({"docker": bool(context.get("docker")), "cache": context.get("cache") == "redis"})
+    return chosen(
+        {
+            "docker": bool(context.get("docker")),
+            "cache": context.get("cache") == "redis",
+            "observability": context.get("observability", "none") != "none",
+        }
+    )
 
 
 def readme_updating(context: dict[str, Any]) -> list[str]:
