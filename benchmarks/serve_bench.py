@@ -10,10 +10,15 @@ database of its own on the server of `--postgres-url`, dropped at the end.
 With `--before REF` each framework is also rendered at REF, a commit of this repository, and
 served the same way; its service is loaded right before the working tree's, endpoint by
 endpoint, and the report gives the ratio after/before.
+With `--observability metrics` (or `otel`) the working tree is rendered twice instead, with
+`observability=none` and with the answer, both served by the project's own `serve`; the
+liveness probe (the cheapest endpoint) and a project's detail are loaded on one right after the
+other, and the report gives the ratio on/off: what the answer costs.
 
     uv run python benchmarks/serve_bench.py [--framework {fastapi,flask,both}]
         [--quick | --duration SECONDS] [--connections N] [--threads N]
-        [--database {sqlite,postgresql}] [--postgres-url URL] [--before REF]
+        [--database {sqlite,postgresql}] [--postgres-url URL]
+        [--before REF | --observability {metrics,otel}]
 
 Everything listens on 127.0.0.1 only. Needs wrk (`apt-get install wrk`), and psql for
 PostgreSQL (`apt-get install postgresql-client`).
@@ -54,6 +59,8 @@ CLI_NAME = "bench-service"
 PACKAGE_NAME = "bench_service"
 HOST = "127.0.0.1"
 HEALTH_PATH = "/api/v1/health/ready"
+LIVE_PATH = "/api/v1/health/live"
+METRICS_PATH = "/metrics"
 BENCH_EMAIL = "bench@example.com"
 BENCH_PASSWORD = "bench-password-1234"  # noqa: S105 - a throwaway account on a throwaway database
 BARE_PATH = "/bare"
@@ -123,6 +130,7 @@ class LoadSettings:
     threads: int
     connections: int
     duration: int
+    probe_path: str = HEALTH_PATH  # the health endpoint loaded beside a project's detail
 
     def describe(self) -> str:
         return f"wrk -t{self.threads} -c{self.connections} -d{self.duration}s"
@@ -184,9 +192,29 @@ class Source:
     vcs_ref: str  # "HEAD" brings uncommitted changes along; a commit's full hash does not
     label: str  # how the report names it
     suffix: str  # keeps the two renders' directories and databases apart
+    observability: str = "none"  # the answer; a render at REF may predate the question
+
+    @property
+    def observed(self) -> bool:
+        return self.observability != "none"
 
 
 WORKING_TREE = Source(vcs_ref="HEAD", label="working tree", suffix="")
+# `--observability`: the working tree without the answer, compared with WORKING_TREE with it.
+OBSERVABILITY_OFF = Source(vcs_ref="HEAD", label="observability=none", suffix="_off")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """How the report names the two renders it compares: the columns and the ratio's title."""
+
+    before: str
+    after: str
+    title: str
+
+
+BEFORE_AFTER = Pair("before", "after", "before ({before}) against after (the working tree)")
+OFF_ON = Pair("off", "on", "observability off ({before}) against on ({after})")
 
 
 @dataclass(frozen=True)
@@ -288,10 +316,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="also render the template at REF (a commit, tag or branch of this repository), "
         "serve it the same way and compare its service with the working tree's",
     )
+    parser.add_argument(
+        "--observability",
+        choices=("metrics", "otel"),
+        help="render the working tree with observability=none and with this answer, serve "
+        "both with the project's own `serve` and compare them on the liveness probe and a "
+        "read: the cost of the answer",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk needs one per thread)")
+    if args.before is not None and args.observability is not None:
+        parser.error("--before and --observability each compare two renders: choose one")
     if urlsplit(args.postgres_url).scheme not in ("postgresql", "postgres"):
         parser.error("--postgres-url must start with postgresql:// (no SQLAlchemy driver name)")
     return args
@@ -616,13 +653,16 @@ def render_project(
     destination: Path, framework: str, database: str, source: Source
 ) -> tuple[float, bool]:
     """Render the default project; the time in ms and whether uncommitted changes were used."""
+    data = {"project_name": PROJECT_NAME, "framework": framework, "database": database}
+    if source.observed:  # else the default, also at a REF that has no such question
+        data["observability"] = source.observability
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run_copy(
             str(REPO_ROOT),
             destination,
-            data={"project_name": PROJECT_NAME, "framework": framework, "database": database},
+            data=data,
             defaults=True,
             unsafe=True,
             vcs_ref=source.vcs_ref,
@@ -642,7 +682,11 @@ def render_project(
 
 def base_environment() -> dict[str, str]:
     """This process's environment without what would point uv or Python at our own venv."""
-    dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
+    # PROMETHEUS_MULTIPROC_DIR too: each observed render's `serve` makes a directory of its own.
+    dropped = {
+        *("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"),
+        "PROMETHEUS_MULTIPROC_DIR",
+    }
     return {name: value for name, value in os.environ.items() if name not in dropped}
 
 
@@ -659,6 +703,9 @@ def service_environment(bench: Bench, logs: Logs) -> dict[str, str]:
         RATE_LIMIT="1000000000/minute",
         AUTH_RATE_LIMIT="1000000000/minute",
     )
+    if bench.source.observed:
+        # A free port for /metrics: 9464 may be taken by another service on this machine.
+        environment["METRICS_PORT"] = str(free_port())
     return environment
 
 
@@ -728,6 +775,25 @@ def create_project(server: Server, token: str) -> int:
         return int(envelope["data"]["id"])
     except (KeyError, TypeError, ValueError) as error:
         raise BenchError(f"POST /api/v1/projects returned no data.id: {envelope}") from error
+
+
+def expect_metrics(port: int) -> None:
+    """Refuse to compare a render whose /metrics does not count requests: the answer would be
+    measured without its cost."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=5.0)
+    try:
+        connection.request("GET", METRICS_PATH)
+        response = connection.getresponse()
+        text = response.read().decode(errors="replace")
+    except (OSError, http.client.HTTPException) as error:
+        raise BenchError(f"GET {METRICS_PATH} on port {port} failed: {error}") from error
+    finally:
+        connection.close()
+    if response.status != 200 or "http_server_requests_total" not in text:
+        raise BenchError(
+            f"GET {METRICS_PATH} on port {port} answered {response.status} without "
+            f"http_server_requests_total:\n{text[:500]}"
+        )
 
 
 def expect_ok(server: Server, path: str, token: str | None = None) -> None:
@@ -829,6 +895,8 @@ def serving_project(
             project_ids[bench.project] = create_project(server, token)
         detail_path = f"/api/v1/projects/{project_ids[bench.project]}"
         expect_ok(server, detail_path, token)
+        if bench.source.observed:
+            expect_metrics(int(environment["METRICS_PORT"]))
         yield ServedProject(server, token, detail_path)
 
 
@@ -847,7 +915,8 @@ def bench_services(
             for bench in benches
         ]
         health = [
-            measure(one.server, HEALTH_PATH, load, label=label, logging=logging) for one in served
+            measure(one.server, load.probe_path, load, label=label, logging=logging)
+            for one in served
         ]
         detail = [
             measure(
@@ -869,8 +938,12 @@ def run_servers(
     comparisons: list[Comparison] = []
     project_ids: dict[Path, int] = {}
     renders = [bench] if before is None else [before, bench]
+    launches = bench.framework.service_launches
+    if bench.source.observed:
+        # The project's own `serve` only: it runs the supervisor that serves /metrics.
+        launches = launches[:1]
     for logs in (WARNING_CONSOLE, INFO_JSON) if info_run else (WARNING_CONSOLE,):
-        for launch in bench.framework.service_launches:
+        for launch in launches:
             rows = bench_services(renders, launch, logs, project_ids)
             measurements += rows[-1]  # the working tree's
             if before is not None:
@@ -924,10 +997,14 @@ def print_server_comparison(measurements: Sequence[Measurement], first: str, sec
     print_rows(rows, numeric={2, 3, 4})
 
 
-def print_before_after(comparisons: Sequence[Comparison], before_label: str) -> None:
-    """Side by side: each service row on the render at REF and on the working tree."""
-    header = ("endpoint", "server", "logging", "before req/s", "after req/s", "after/before")
-    rows = [(*header, "before wrk problems")]
+def print_before_after(
+    comparisons: Sequence[Comparison], labels: tuple[str, str], pair: Pair = BEFORE_AFTER
+) -> None:
+    """Side by side: each service row on the first render (at REF, or without observability)
+    and on the second (the working tree, or with it)."""
+    first, second = pair.before, pair.after
+    header = ("endpoint", "server", "logging", f"{first} req/s", f"{second} req/s")
+    rows = [(*header, f"{second}/{first}", f"{first} wrk problems")]
     for comparison in comparisons:
         before, after = comparison.before, comparison.after
         ratio = "-"  # wrk counted no answer at all from the render at REF
@@ -944,7 +1021,8 @@ def print_before_after(comparisons: Sequence[Comparison], before_label: str) -> 
                 before.problems,
             )
         )
-    print(f"before ({before_label}) against after (the working tree), loaded one after the other:")
+    title = pair.title.format(before=labels[0], after=labels[1])
+    print(f"{title}, loaded one after the other:")
     print_rows(rows, numeric={3, 4, 5})
 
 
@@ -992,13 +1070,14 @@ def run_framework(bench: Bench, before: Bench | None, *, info_run: bool) -> None
     if len(labels) == 2:
         print()
         print_server_comparison(measurements, *labels)
+    pair = OFF_ON if bench.source.observed else BEFORE_AFTER
     if before is not None:
         print()
-        print_before_after(comparisons, before.source.label)
+        print_before_after(comparisons, (before.source.label, bench.source.label), pair)
     print()
     print_server_logs(bench.work_dir)
     if before is not None:
-        print_server_logs(before.work_dir, prefix="before/")
+        print_server_logs(before.work_dir, prefix=f"{pair.before}/")
 
 
 def run_benchmark(
@@ -1009,8 +1088,11 @@ def run_benchmark(
     before: Source | None,
     *,
     info_run: bool,
+    source: Source = WORKING_TREE,
 ) -> list[str]:
-    """Each framework in turn, the next one even when one fails; the failures' messages."""
+    """Each framework in turn, the next one even when one fails; the failures' messages.
+
+    `source` is the render measured; `before`, the render it is compared with, or None."""
     try:
         database_label = describe_database(database)
     except BenchError as error:
@@ -1024,10 +1106,10 @@ def run_benchmark(
         flush=True,
     )
     if before is not None:
-        print(f"Before:   {before.label}, rendered and served beside the working tree", flush=True)
+        print(f"Before:   {before.label}, rendered and served beside {source.label}", flush=True)
     failures = []
     for framework in frameworks:
-        bench = Bench(framework, WORKING_TREE, work_dir, load, database)
+        bench = Bench(framework, source, work_dir, load, database)
         render_at_ref = None if before is None else replace(bench, source=before)
         try:
             run_framework(bench, render_at_ref, info_run=info_run)
@@ -1058,6 +1140,8 @@ def main(argv: Sequence[str]) -> int:
         threads=args.threads,
         connections=args.connections,
         duration=QUICK_DURATION if args.quick else args.duration,
+        # Comparing observability: the cheapest endpoint, where its cost shows most.
+        probe_path=HEALTH_PATH if args.observability is None else LIVE_PATH,
     )
     names = ("fastapi", "flask") if args.framework == "both" else (args.framework,)
     signal.signal(signal.SIGTERM, _interrupt)  # so a SIGTERM also stops the servers
@@ -1065,8 +1149,13 @@ def main(argv: Sequence[str]) -> int:
     try:
         frameworks = [FRAMEWORKS[name] for name in names]
         info_run = not args.skip_info_run
+        before, source = args.before, WORKING_TREE
+        if args.observability is not None:
+            before = OBSERVABILITY_OFF
+            label = f"observability={args.observability}"
+            source = replace(WORKING_TREE, label=label, observability=args.observability)
         failures = run_benchmark(
-            work_dir, frameworks, load, database, args.before, info_run=info_run
+            work_dir, frameworks, load, database, before, info_run=info_run, source=source
         )
     except KeyboardInterrupt:
         print("serve_bench: interrupted", file=sys.stderr)

@@ -105,7 +105,9 @@ class ContextUpdater(ContextHook):
                 "tracing": context.get("observability") == "otel",
             }
         )
-        context["instrument_hooks"] = ", ".join(f"{name}.instrument" for name in context["instruments"])
+        context["instrument_hooks"] = ", ".join(
+            f"{name}.instrument" for name in context["instruments"]
+        )
         # The setting that names the job queue's broker: RabbitMQ for Celery, Redis for ARQ.
         context["broker_setting"] = (
             "broker_url" if context.get("task_queue") == "celery" else "redis_url"
@@ -293,7 +295,13 @@ def readme_run_and_test(context: dict[str, Any]) -> list[str]:
 def readme_sections(context: dict[str, Any]) -> list[str]:
     """The sections the answers add to the README after "Configuration"; each is a file of
     fragments/readme/."""
-    return chosen({"docker": bool(context.get("docker")), "cache": context.get("cache") == "redis"})
+    return chosen(
+        {
+            "docker": bool(context.get("docker")),
+            "cache": context.get("cache") == "redis",
+            "observability": context.get("observability", "none") != "none",
+        }
+    )
 
 
 def readme_updating(context: dict[str, Any]) -> list[str]:

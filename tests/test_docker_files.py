@@ -308,3 +308,55 @@ def test_every_command_the_containers_run_exists(project: Path) -> None:
     for command in commands:
         result = run_tool(project, "uv", "run", "--no-sync", *command, "--help")
         assert "Usage:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param({"observability": "metrics", "task_queue": "celery"}, id="metrics-celery"),
+        pytest.param({"observability": "otel", "task_queue": "celery"}, id="otel-celery"),
+        pytest.param(
+            {"observability": "otel", "task_queue": "arq", "cache": "redis"}, id="otel-arq"
+        ),
+    ],
+)
+def test_compose_lets_the_network_scrape_and_names_each_service_in_its_traces(
+    render_with: RenderWith, answers: dict[str, Any]
+) -> None:
+    """With observability on, the API and the worker bind /metrics to every interface of their
+    container (a scraper on the compose network reads app:9464 and worker:9464), publish that
+    port to no host, and with otel each names itself in its traces; nothing else changes."""
+    project = render_with(answers)
+    services = compose_config(project, SECRET_KEY=SECRET_KEY)["services"]
+    otel = answers["observability"] == "otel"
+
+    for name, role in (("app", "api"), ("worker", "worker")):
+        environment = services[name]["environment"]
+        traced = {"OTEL_SERVICE_NAME": f"my-service-{role}"} if otel else {}
+        assert environment == {
+            **services["migrate"]["environment"],
+            "METRICS_HOST": "0.0.0.0",  # noqa: S104 - the container's interfaces
+            **traced,
+        }
+        assert set(environment) - set(traced) <= setting_names(project)
+        published = [port["target"] for port in services[name].get("ports", [])]
+        assert published == ([8000] if name == "app" else [])
+    assert "METRICS_HOST" not in services["migrate"]["environment"]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in services["app"]["environment"]
+    # An example endpoint, commented out: nothing is exported unless one is set.
+    example = "# OTEL_EXPORTER_OTLP_ENDPOINT: http://"
+    assert (example in (project / "compose.yaml").read_text()) == otel
+    final = instructions(project / "Dockerfile")
+    assert [argument for name, argument in final if name == "EXPOSE"] == ["8000", "9464"]
+    run_tool(project, tool("hadolint"), "--failure-threshold", "info", "Dockerfile")
+
+
+def test_compose_and_the_dockerfile_know_nothing_of_observability_by_default(
+    render_with: RenderWith,
+) -> None:
+    project = render_with({"task_queue": "celery"})
+    services = compose_config(project, SECRET_KEY=SECRET_KEY)["services"]
+    texts = (project / "compose.yaml").read_text() + (project / "Dockerfile").read_text()
+
+    assert not re.search(r"(?i)metrics|otel|9464|&environment", texts)
+    assert services["app"]["environment"] == services["migrate"]["environment"]

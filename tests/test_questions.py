@@ -42,6 +42,11 @@ BAD_ANSWERS = [
     ({"cache": "memcached"}, "cache", "'memcached' is not in ['none', 'redis']"),
     ({"task_queue": "rq"}, "task_queue", "'rq' is not in ['none', 'celery', 'arq']"),
     (
+        {"observability": "traces"},
+        "observability",
+        "'traces' is not in ['none', 'metrics', 'otel']",
+    ),
+    (
         {"framework": "flask", "task_queue": "arq"},
         "task_queue",
         'ARQ is asyncio-only and works with the FastAPI framework. With Flask, type "celery"',

@@ -81,7 +81,10 @@ def test_no_jinja_survives_and_files_are_clean(render: Render, variant: str) -> 
     for path in text_files(project):
         text = path.read_text(encoding="utf-8")
         relative = path.relative_to(project)
-        # GitHub's expressions (`${{ github.token }}`) are not Jinja.
+        # GitHub's expressions (`${{ github.token }}`) are not Jinja, nor are the label names
+        # of the Grafana dashboard's legends (`{{route}}`).
+        if relative.parts[0] == "grafana":
+            text = re.sub(r"\{\{\w+\}\}", "", text)
         assert not re.search(r"(?<!\$)\{\{", text), relative
         assert "{%" not in text, relative
         assert "{#" not in text, relative
@@ -470,3 +473,69 @@ def test_task_queue_none_renders_no_trace_of_jobs(render: Render, framework: str
     project = render(variant(framework, "default"))
 
     assert files_naming(JOB_WORDS, project) == []
+
+
+# What observability=metrics adds (the custom answer set renders it), and what otel adds to
+# that (the services and arq answer sets).
+METRICS_LAYOUT = [
+    "src/{package}/infrastructure/metrics.py",
+    "src/{package}/plugins/metrics.py",
+    "src/{package}/api/metrics.py",
+    "grafana/dashboard.json",
+    "tests/test_grafana_dashboard.py",
+]
+TRACING_LAYOUT = [
+    "src/{package}/plugins/tracing.py",
+    "src/{package}/api/tracing.py",
+]
+# The variants with observability on: metrics (custom), otel (services, arq).
+OBSERVED_VARIANTS = (
+    "fastapi-custom",
+    "flask-custom",
+    "fastapi-services",
+    "flask-services",
+    "fastapi-arq",
+)
+# No file of an observability=none render may hold these, in its name or its text.
+OBSERVABILITY_WORDS = re.compile(
+    r"prometheus|opentelemetry|otel|metrics|tracing|trace_id|span_id", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_observability_none_renders_no_trace_of_it(render: Render, framework: str) -> None:
+    project = render(variant(framework, "default"))
+    config = (project / "src/my_service/core/config.py").read_text()
+
+    assert files_naming(OBSERVABILITY_WORDS, project) == []
+    assert "METRICS_" not in (project / ".env.example").read_text()
+    assert "metrics_" not in config
+    assert not (project / "grafana").exists()
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(name, marks=pytest.mark.xdist_group(name.split("-")[1]))
+        for name in OBSERVED_VARIANTS
+    ],
+)
+def test_observability_renders_its_files(render: Render, variant: str) -> None:
+    project = render(variant)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    package = answers["package_name"]
+    otel = answers["observability"] == "otel"
+    dependencies = " ".join(
+        tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    metrics = [entry.format(package=package) for entry in METRICS_LAYOUT]
+    tracing = [entry.format(package=package) for entry in TRACING_LAYOUT]
+
+    missing = [entry for entry in metrics if not (project / entry).is_file()]
+
+    assert missing == []
+    assert "prometheus-client" in dependencies
+    assert ("opentelemetry" in dependencies) == otel
+    assert [entry for entry in tracing if (project / entry).is_file()] == (tracing if otel else [])
+    assert "METRICS_PORT=9464" in (project / ".env.example").read_text()
+    assert "## Observability" in (project / "README.md").read_text()
