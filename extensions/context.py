@@ -203,7 +203,7 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
             "opentelemetry-sdk>=1.45": otel,
             "opentelemetry-exporter-otlp-proto-http>=1.45": otel,
             "opentelemetry-instrumentation-fastapi>=0.66b1": otel and fastapi,
-            "opentelemetry-instrumentation-flask>=0.66b1": otel and not fastapi,
+            "opentelemetry-instrumentation-wsgi>=0.66b1": otel and not fastapi,
             "opentelemetry-instrumentation-sqlalchemy>=0.66b1": otel,
             "opentelemetry-instrumentation-httpx>=0.66b1": otel,
             "opentelemetry-instrumentation-redis>=0.66b1": otel and redis,
@@ -219,6 +219,10 @@ def runtime_requirements(context: dict[str, Any]) -> list[str]:
             "psycopg[binary]>=3.3.6": not fastapi and postgresql,
             "fastapi>=0.165": fastapi,
             "sqlalchemy[asyncio]>=2.0.40": fastapi,
+            "# The SQL instrumentation imports sqlalchemy.ext.asyncio, which needs greenlet.": (
+                otel and not fastapi
+            ),
+            "greenlet>=3.1": otel and not fastapi,
             "uvicorn[standard]>=0.35": fastapi,
             "flask>=3.1": not fastapi,
             "flask-cors>=6.0": not fastapi,
