@@ -18,7 +18,7 @@ other, and the report gives the ratio on/off: what the answer costs.
     uv run python benchmarks/serve_bench.py [--framework {fastapi,flask,both}]
         [--quick | --duration SECONDS] [--connections N] [--threads N]
         [--database {sqlite,postgresql}] [--postgres-url URL]
-        [--before REF | --observability {metrics,otel}]
+        [--before REF | --observability {metrics,otel}] [--rounds N]
 
 Everything listens on 127.0.0.1 only. Needs wrk (`apt-get install wrk`), and psql for
 PostgreSQL (`apt-get install postgresql-client`).
@@ -131,9 +131,11 @@ class LoadSettings:
     connections: int
     duration: int
     probe_path: str = HEALTH_PATH  # the health endpoint loaded beside a project's detail
+    rounds: int = 1  # runs of each endpoint on each render, taken in turn; the median is kept
 
     def describe(self) -> str:
-        return f"wrk -t{self.threads} -c{self.connections} -d{self.duration}s"
+        runs = "" if self.rounds == 1 else f", the median of {self.rounds} rounds"
+        return f"wrk -t{self.threads} -c{self.connections} -d{self.duration}s{runs}"
 
 
 @dataclass(frozen=True)
@@ -323,8 +325,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "both with the project's own `serve` and compare them on the liveness probe and a "
         "read: the cost of the answer",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --before or --observability: load each endpoint N times on each render, "
+        "the renders in turn round after round, and keep each render's median (default: 1); "
+        "on a busy machine 5 rounds tell a cost of a few percent from the noise",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk needs one per thread)")
     if args.before is not None and args.observability is not None:
@@ -914,17 +927,39 @@ def bench_services(
             servers.enter_context(serving_project(bench, launch, logs, project_ids))
             for bench in benches
         ]
-        health = [
-            measure(one.server, load.probe_path, load, label=label, logging=logging)
-            for one in served
-        ]
-        detail = [
-            measure(
+        health = in_turn(
+            served,
+            lambda one: measure(one.server, load.probe_path, load, label=label, logging=logging),
+            load.rounds,
+        )
+        detail = in_turn(
+            served,
+            lambda one: measure(
                 one.server, one.detail_path, load, label=label, logging=logging, token=one.token
-            )
-            for one in served
-        ]
+            ),
+            load.rounds,
+        )
     return [list(rows) for rows in zip(health, detail, strict=True)]
+
+
+def in_turn(
+    served: Sequence[ServedProject],
+    measure_one: Callable[[ServedProject], Measurement],
+    rounds: int,
+) -> list[Measurement]:
+    """Each render's median run of `rounds`: the renders are loaded in turn, round after round,
+    so that a burst of noise on the machine falls on all of them rather than on one."""
+    runs: list[list[Measurement]] = [[] for _ in served]
+    for _ in range(rounds):
+        for one, runs_of_one in zip(served, runs, strict=True):
+            runs_of_one.append(measure_one(one))
+    return [median_run(runs_of_one) for runs_of_one in runs]
+
+
+def median_run(runs: Sequence[Measurement]) -> Measurement:
+    """The run of the median requests per second (the upper one of an even count)."""
+    ranked = sorted(runs, key=lambda run: run.requests_per_second)
+    return ranked[len(ranked) // 2]
 
 
 def run_servers(
@@ -1140,6 +1175,7 @@ def main(argv: Sequence[str]) -> int:
         threads=args.threads,
         connections=args.connections,
         duration=QUICK_DURATION if args.quick else args.duration,
+        rounds=args.rounds,
         # Comparing observability: the cheapest endpoint, where its cost shows most.
         probe_path=HEALTH_PATH if args.observability is None else LIVE_PATH,
     )
