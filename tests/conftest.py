@@ -15,8 +15,9 @@ from pytest_copie.plugin import Copie
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
 # Answers unlike the defaults in every way that could break a render: the longest package name
-# (line lengths), quotes and non-ASCII in free text (string escaping), and no auth (the
-# defaults render auth=jwt), so that four renders cover both frameworks with both auth answers.
+# (line lengths), quotes and non-ASCII in free text (string escaping), no auth (the defaults
+# render auth=jwt) and metrics alone (the defaults render no observability, the services otel),
+# so that the renders cover both frameworks with every auth and observability answer.
 CUSTOM_ANSWERS: dict[str, Any] = {
     "project_name": "Acme Inventory & Orders",
     "project_slug": "northwind-inventory-and-order-management",
@@ -29,7 +30,8 @@ CUSTOM_ANSWERS: dict[str, Any] = {
 }
 
 # The real servers of this machine (PostgreSQL, Redis, RabbitMQ) behind every service answer:
-# each framework with Celery, and ARQ, which runs with FastAPI only.
+# each framework with Celery, and ARQ, which runs with FastAPI only; with traces, which follow
+# a request through those servers to the job in the worker.
 SERVICES_ANSWERS: dict[str, Any] = {
     "database": "postgresql",
     "cache": "redis",
