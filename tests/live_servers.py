@@ -234,7 +234,9 @@ def serving(
         process = subprocess.Popen(
             _command(project, "serve", "--host", HOST, "--port", str(port)),
             cwd=workdir,
-            env={**tool_env(), **settings},
+            # A render with metrics serves them on a port of its own: a free one, so that
+            # servers started side by side do not take the same.
+            env={**tool_env(), "METRICS_PORT": str(free_port()), **settings},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
