@@ -1,5 +1,7 @@
-"""Every row of issue 17 beside its yardstick: the rendered service against the same endpoint
-written without the template, both loaded with wrk in the same run.
+"""Every row of issue 17 beside its yardstick, both loaded with wrk in the same run.
+
+The yardstick of an endpoint of the rendered service is the same endpoint written without the
+template.
 
 For each framework (FastAPI, Flask) and database (SQLite, PostgreSQL) it renders the default
 project into a temporary directory, installs it with uv, applies its migrations and serves it
@@ -28,7 +30,6 @@ PostgreSQL (`apt-get install postgresql-client`).
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import signal
@@ -39,16 +40,15 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
 
-from bench.frameworks import FRAMEWORKS, Framework, serve_command
+from bench.frameworks import Framework, serve_command
+from bench.options import Selection, parse_args, selection_of
 from bench.processes import (
     HOST,
     BenchError,
     Server,
     expect_ok,
     resident_kib,
-    run_command,
     running_server,
     signals_ignored,
     wait_until_ready,
@@ -56,7 +56,6 @@ from bench.processes import (
 )
 from bench.render import (
     OBSERVABILITY_OFF,
-    REPO_ROOT,
     WORKING_TREE,
     Bench,
     Database,
@@ -79,197 +78,10 @@ from bench.report import (
     print_results,
     print_server_logs,
 )
+from bench.rows import MEMORY_COUNTS, ROWS, Row
 from bench.wrk import WARMUP_SECONDS, LoadSettings, Measurement, measure, send_requests
 
-QUICK_DURATION = 3
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 READY_PATH = "/api/v1/health/ready"
-# The memory rows: one worker's resident size after the first count, and again after the second.
-MEMORY_COUNTS = (10_000, 50_000)
-
-
-@dataclass(frozen=True)
-class Row:
-    """One endpoint of the service and the yardstick it is compared with."""
-
-    name: str  # as `--rows` selects it
-    path: str  # the service's; {id} stands for the project's id
-    baseline: str  # which app of benchmarks/baselines: bare or handwritten
-    yardstick: str  # how the table names it
-    yardstick_path: str
-    authenticated: bool
-
-
-ROWS = (
-    Row("health", "/api/v1/health/live", "bare", "bare route", "/bare", authenticated=False),
-    Row(
-        "read",
-        "/api/v1/projects/{id}",
-        "handwritten",
-        "hand-written read",
-        "/projects/{id}",
-        authenticated=True,
-    ),
-    Row(
-        "list",
-        "/api/v1/projects",
-        "handwritten",
-        "hand-written list",
-        "/projects",
-        authenticated=True,
-    ),
-)
-ROW_NAMES = (*(row.name for row in ROWS), "memory")
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What the command line asks for."""
-
-    frameworks: tuple[Framework, ...]
-    databases: tuple[Database, ...]
-    workers: tuple[int, ...]
-    rows: tuple[Row, ...]
-    memory: bool
-    load: LoadSettings
-
-
-# --- command line --------------------------------------------------------------------
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def choices_of(allowed: Sequence[str]) -> argparse._ActionType:
-    """A comma-separated list of some of `allowed`, in the order given."""
-
-    def parse(text: str) -> tuple[str, ...]:
-        chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-        unknown = [part for part in chosen if part not in allowed]
-        if unknown or not chosen:
-            raise argparse.ArgumentTypeError(f"choose among {','.join(allowed)}, got {text!r}")
-        return chosen
-
-    return parse
-
-
-def worker_counts(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(dict.fromkeys(positive_int(part) for part in text.split(",")))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"a list like 1,2, got {text!r}") from error
-
-
-def before_source(ref: str) -> Source:
-    """The render at REF, resolved here to a commit: copier's clone may not know REF's name."""
-    command = ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
-    try:
-        commit = run_command(command, cwd=REPO_ROOT, env=dict(os.environ)).strip()
-    except BenchError as error:
-        raise argparse.ArgumentTypeError(f"{ref!r} is not a commit of {REPO_ROOT}") from error
-    return Source(vcs_ref=commit, label=f"{ref} at {commit[:7]}", suffix="_before")
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
-    add = parser.add_argument
-    add(
-        "--framework",
-        choices=("fastapi", "flask", "both"),
-        default="both",
-        help="which rendering of the template to measure (default: both, FastAPI first)",
-    )
-    add(
-        "--database",
-        type=choices_of(("sqlite", "postgresql")),
-        default=("sqlite", "postgresql"),
-        metavar="LIST",
-        help="the `database` answers, comma-separated (default: sqlite,postgresql)",
-    )
-    add(
-        "--workers",
-        type=worker_counts,
-        default=(1, 2),
-        metavar="LIST",
-        help="worker processes of the service and of the yardsticks (default: 1,2)",
-    )
-    add(
-        "--rows",
-        type=choices_of(ROW_NAMES),
-        default=ROW_NAMES,
-        metavar="LIST",
-        help=f"which rows to print (default: {','.join(ROW_NAMES)})",
-    )
-    length = parser.add_mutually_exclusive_group()
-    length.add_argument(
-        "--duration",
-        type=positive_int,
-        default=10,
-        metavar="SECONDS",
-        help="length of each load (default: 10)",
-    )
-    length.add_argument("--quick", action="store_true", help=f"{QUICK_DURATION} s per load")
-    add("--connections", type=positive_int, default=64, metavar="N", help="wrk's (default: 64)")
-    add("--threads", type=positive_int, default=2, metavar="N", help="wrk's (default: 2)")
-    add(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_URL,
-        metavar="URL",
-        help="with postgresql: the server on which each render's database is created and "
-        f"dropped, as a libpq URL (default: {DEFAULT_POSTGRES_URL})",
-    )
-    add(
-        "--before",
-        type=before_source,
-        metavar="REF",
-        help="also render the template at REF (a commit, tag or branch of this repository), "
-        "serve it the same way and compare its service with the working tree's",
-    )
-    add(
-        "--observability",
-        choices=("metrics", "otel"),
-        help="render the working tree with this answer, print its rows, and compare its "
-        "service with a render with observability=none: the cost of the answer",
-    )
-    add(
-        "--rounds",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="load each endpoint N times on each server, in turn, and keep each one's median "
-        "run (default: 1); on a busy machine 5 rounds tell a few percent from the noise",
-    )
-    add("--keep", action="store_true", help="keep the temporary directory")
-    args = parser.parse_args(argv)
-    if args.connections < args.threads:
-        parser.error("--connections must be at least --threads (wrk needs one per thread)")
-    if args.before is not None and args.observability is not None:
-        parser.error("--before and --observability each compare two renders: choose one")
-    if urlsplit(args.postgres_url).scheme not in ("postgresql", "postgres"):
-        parser.error("--postgres-url must start with postgresql:// (no SQLAlchemy driver name)")
-    return args
-
-
-def selection_of(args: argparse.Namespace) -> Selection:
-    names = ("fastapi", "flask") if args.framework == "both" else (args.framework,)
-    run_id = Database("sqlite", args.postgres_url).run_id  # one per run, for every database
-    return Selection(
-        frameworks=tuple(FRAMEWORKS[name] for name in names),
-        databases=tuple(Database(kind, args.postgres_url, run_id) for kind in args.database),
-        workers=args.workers,
-        rows=tuple(row for row in ROWS if row.name in args.rows),
-        memory="memory" in args.rows,
-        load=LoadSettings(
-            threads=args.threads,
-            connections=args.connections,
-            duration=QUICK_DURATION if args.quick else args.duration,
-            rounds=args.rounds,
-        ),
-    )
 
 
 # --- serving -------------------------------------------------------------------------
@@ -358,6 +170,7 @@ def run_workers(
     first, if any) run throughout, each yardstick while its rows are loaded."""
     bench, prepared = renders[-1]
     what = f"{section}, {workers} worker{'s' if workers > 1 else ''}"
+    labels = [f", {render.source.label}" if len(renders) > 1 else "" for render, _ in renders]
     with ExitStack() as stack:
         services = [
             stack.enter_context(serving_project(render, workers, project_ids))
@@ -370,7 +183,10 @@ def run_workers(
             with serving_baseline(bench, prepared, baseline, workers, services[-1]) as yardstick:
                 for row in rows:
                     loads = [(yardstick, row.yardstick_path, f"{row.yardstick}, {what}")]
-                    loads += [(service, row.path, f"service, {what}") for service in services]
+                    loads += [
+                        (service, row.path, f"service, {what}{label}")
+                        for service, label in zip(services, labels, strict=True)
+                    ]
                     runs = in_turn(loads, row, selection.load)
                     other = runs[1] if len(services) == 2 else None
                     yield Result(
@@ -502,7 +318,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv, description=(__doc__ or "").split("\n", 1)[0])
     if shutil.which("wrk") is None:
         print("serve_bench: wrk is not installed; run `apt-get install wrk`.", file=sys.stderr)
         return 2

@@ -72,7 +72,7 @@ def parse_wrk(output: str) -> Measurement:
         match.group(1): float(match.group(2)) * _MILLISECONDS[match.group(3)]
         for match in _PERCENTILE.finditer(output)
     }
-    problems = []
+    problems = [] if int(count.group(1)) else ["no answer"]
     if non_2xx := _NON_2XX.search(output):
         problems.append(f"{non_2xx.group(1)} non-2xx")
     if socket_errors := _SOCKET_ERRORS.search(output):
