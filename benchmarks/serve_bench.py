@@ -51,6 +51,7 @@ from bench.processes import (
     resident_kib,
     running_server,
     signals_ignored,
+    uv_run,
     wait_until_ready,
     worker_pids,
 )
@@ -225,18 +226,15 @@ def measure_memory(
 
 def print_servers(bench: Bench, prepared: Prepared) -> None:
     """The command line of the service and of each yardstick, as they are started."""
-    framework = bench.framework
+    framework, threads = bench.framework, prepared.blocking_threads
     commands = {
-        "service": serve_command(0),
-        "bare": framework.baseline_command(framework.bare_target, 0, prepared.blocking_threads),
-        "handwritten": framework.baseline_command(
-            framework.handwritten_target, 0, prepared.blocking_threads
-        ),
+        "service": serve_command("N"),
+        "bare": framework.baseline_command(framework.bare_target, "N", threads),
+        "handwritten": framework.baseline_command(framework.handwritten_target, "N", threads),
     }
     for index, (role, command) in enumerate(commands.items()):
         prefix = "Servers:" if index == 0 else ""
-        shown = " ".join("N" if part == "0" else part for part in command[3:])  # no `uv run`
-        print(f"{prefix:<10}{role:<12} {shown}")
+        print(f"{prefix:<10}{role:<12} {' '.join(command[len(uv_run()) :])}")
 
 
 def run_section(

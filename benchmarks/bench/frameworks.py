@@ -27,7 +27,7 @@ class Framework:
     def handwritten_target(self) -> str:
         return f"handwritten_{self.name}:app"
 
-    def baseline_command(self, target: str, workers: int, blocking_threads: int) -> list[str]:
+    def baseline_command(self, target: str, workers: int | str, blocking_threads: int) -> list[str]:
         """A yardstick under the render's server with the options its `serve` gives it (see
         the render's server.py; keep the two in step). PORT stands for the port."""
         address = ("--host", HOST, "--port", "PORT", "--workers", str(workers))
@@ -41,7 +41,7 @@ class Framework:
         return uv_run("granian", *wsgi, *threads, *address, target)
 
 
-def serve_command(workers: int) -> list[str]:
+def serve_command(workers: int | str) -> list[str]:
     """The rendered project's own production server. PORT stands for the port."""
     return uv_run(CLI_NAME, "serve", "--host", HOST, "--port", "PORT", "--workers", str(workers))
 
