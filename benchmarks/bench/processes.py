@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
-STARTUP_TIMEOUT = 60.0  # a loaded 2-core machine takes a while to import a framework twice
+# Only a bound for a server that never starts: on a 2-core machine under a load average of 20,
+# uvicorn with 2 workers took 130 s, its supervisor killing each worker that did not answer its
+# health check within 5 s while importing the app.
+STARTUP_TIMEOUT = 180.0
 STOP_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 600.0
 LOG_TAIL_LINES = 15
