@@ -80,7 +80,14 @@ from bench.report import (
     print_server_logs,
 )
 from bench.rows import MEMORY_COUNTS, ROWS, Row
-from bench.wrk import WARMUP_SECONDS, LoadSettings, Measurement, measure, send_requests
+from bench.wrk import (
+    WARMUP_SECONDS,
+    LoadSettings,
+    Measurement,
+    describe_problems,
+    measure,
+    send_requests,
+)
 
 READY_PATH = "/api/v1/health/ready"
 
@@ -211,7 +218,6 @@ def measure_memory(
         first_kib = resident_kib(pids[0])
         rest = send_requests(server, paths, MEMORY_COUNTS[1] - first.requests, load, token)
         total_kib = resident_kib(pids[0])
-    problems = [m.problems for m in (first, rest) if m.problems != "-"]
     return Memory(
         section=section,
         pid=pids[0],
@@ -220,7 +226,7 @@ def measure_memory(
         total_requests=first.requests + rest.requests,
         total_kib=total_kib,
         requests_per_second=rest.requests_per_second,
-        problems="; ".join(problems) or "-",
+        problems=describe_problems(first.problem_counts + rest.problem_counts),
     )
 
 

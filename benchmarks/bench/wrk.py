@@ -7,7 +7,8 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.processes import BenchError, Server, run_command
@@ -20,6 +21,7 @@ _REQUEST_COUNT = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
 _PERCENTILE = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _NON_2XX = re.compile(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", re.MULTILINE)
 _SOCKET_ERRORS = re.compile(r"^\s*Socket errors:\s+(.+)$", re.MULTILINE)
+_SOCKET_ERROR_KINDS = re.compile(r"(connect|read|write|timeout) (\d+)")
 _MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -41,7 +43,18 @@ class Measurement:
     requests: int
     p50_ms: float
     p99_ms: float
-    problems: str  # "-" when wrk saw only 2xx answers and no socket error
+    # What wrk counted besides 2xx answers: non-2xx, and socket errors by kind.
+    problem_counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def problems(self) -> str:
+        """ "-" when wrk saw only 2xx answers and no socket error."""
+        return "no answer" if self.requests == 0 else describe_problems(self.problem_counts)
+
+
+def describe_problems(counts: Counter[str]) -> str:
+    """What wrk counted besides 2xx answers, or "-"."""
+    return ", ".join(f"{count} {name}" for name, count in counts.items() if count) or "-"
 
 
 def run_wrk(
@@ -72,17 +85,19 @@ def parse_wrk(output: str) -> Measurement:
         match.group(1): float(match.group(2)) * _MILLISECONDS[match.group(3)]
         for match in _PERCENTILE.finditer(output)
     }
-    problems = [] if int(count.group(1)) else ["no answer"]
+    problems: Counter[str] = Counter()
     if non_2xx := _NON_2XX.search(output):
-        problems.append(f"{non_2xx.group(1)} non-2xx")
+        problems["non-2xx"] = int(non_2xx.group(1))
     if socket_errors := _SOCKET_ERRORS.search(output):
-        problems.append(f"socket errors: {socket_errors.group(1)}")
+        # "connect 0, read 0, write 0, timeout 11"
+        for kind, number in _SOCKET_ERROR_KINDS.findall(socket_errors.group(1)):
+            problems[f"{kind} errors" if kind != "timeout" else "timeouts"] = int(number)
     return Measurement(
         requests_per_second=float(rate.group(1)),
         requests=int(count.group(1)),
         p50_ms=percentiles.get("50", math.nan),
         p99_ms=percentiles.get("99", math.nan),
-        problems="; ".join(problems) or "-",
+        problem_counts=problems,
     )
 
 
@@ -103,7 +118,7 @@ def send_requests(
     """At least `count` requests, the paths in turn: wrk stops at a time, not a count, so it
     runs in pieces, each sized from the rate of the last, until the count is reached. The
     requests wrk answered, with the rate and problems of the whole."""
-    sent, seconds, problems = 0, 0, []
+    sent, seconds, problems = 0, 0, Counter[str]()
     rate = 0.0
     while sent < count:
         remaining = count - sent
@@ -116,12 +131,11 @@ def send_requests(
             raise BenchError(f"wrk got no answer from {server.base_url} in {duration} s")
         sent, seconds = sent + result.requests, seconds + duration
         rate = result.requests_per_second
-        if result.problems != "-":
-            problems.append(result.problems)
+        problems += result.problem_counts
     return Measurement(
         requests_per_second=sent / seconds,
         requests=sent,
         p50_ms=math.nan,
         p99_ms=math.nan,
-        problems="; ".join(problems) or "-",
+        problem_counts=problems,
     )
