@@ -102,6 +102,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=group_rank)  # stable: the tests of a group keep their order
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One mypy cache for every render this worker checks. The renders share their third-party
+    packages (FastAPI, SQLAlchemy, pydantic...), which are most of what mypy reads: a render
+    after the first checks in two seconds what took it ten or more. mypy checks again every
+    module whose source (by its hash) or whose dependencies' interfaces differ from what it
+    cached, as in any incremental run, so sharing hides no error. One cache per worker, since
+    two mypy processes writing one cache at once could break it."""
+    os.environ["MYPY_CACHE_DIR"] = str(tmp_path_factory.mktemp("mypy-cache"))
+
+
 def tool_env() -> dict[str, str]:
     """The environment for a rendered project's tools, free of this suite's own venv and pytest."""
     hidden = ("VIRTUAL_ENV", "PYTEST_", "UV_RUN_RECURSION_DEPTH")
