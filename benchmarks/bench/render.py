@@ -48,11 +48,13 @@ POSTGRES_TIMEOUT = 60.0
 FACTS_SCRIPT = f"""\
 import json, platform, sys
 from importlib.metadata import version
+from {PACKAGE_NAME} import server
 from {PACKAGE_NAME}.core.config import Settings
 settings = Settings()
+pool = settings.database_pool_size + settings.database_max_overflow
 print(json.dumps({{
     "versions": {{"python": platform.python_version(), **{{n: version(n) for n in sys.argv[1:]}}}},
-    "blocking_threads": settings.database_pool_size + settings.database_max_overflow,
+    "blocking_threads": min(getattr(server, "REQUEST_THREADS", pool), pool),
 }}))
 """
 
@@ -273,7 +275,7 @@ class Prepared:
     """What the benchmark learns from a render once it is installed."""
 
     versions: dict[str, str]
-    blocking_threads: int  # granian's per worker in `serve`: the database pool's size
+    blocking_threads: int  # granian's per worker in `serve`, as its server.py chooses
 
 
 def prepare_project(bench: Bench) -> Prepared:
